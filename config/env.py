@@ -1,0 +1,45 @@
+"""The one place Kitabkhana reads its environment.
+
+Every setting that may differ between a laptop, CI and production comes from an
+environment variable read here, so nothing else calls ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Environment:
+    data_dir: Path
+    database_url: str | None
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    search_backend: str
+    task_backend: str
+    redis_url: str
+
+
+def read_environment(environ: dict[str, str] | None = None) -> Environment:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("KITABKHANA_DATA_DIR", "var")).expanduser().resolve()
+    debug = env.get("KITABKHANA_DEBUG", "").strip().lower() in _TRUE
+    hosts = env.get("KITABKHANA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+    return Environment(
+        data_dir=data_dir,
+        database_url=env.get("KITABKHANA_DATABASE_URL") or None,
+        # A fixed key is only acceptable for the embedded, loopback-only default; production sets its own.
+        secret_key=env.get("KITABKHANA_SECRET_KEY", "kitabkhana-embedded-insecure-key-set-KITABKHANA_SECRET_KEY"),
+        debug=debug,
+        allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
+        search_backend=env.get(
+            "KITABKHANA_SEARCH_BACKEND", "kitabkhana.catalogue.search.tantivy_backend.TantivySearchBackend"
+        ),
+        task_backend=env.get("KITABKHANA_TASK_BACKEND", "kitabkhana.tasks.backends.ThreadTaskBackend"),
+        redis_url=env.get("KITABKHANA_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )

@@ -1,0 +1,13 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", include("kitabkhana.api.urls")),
+    path("accounts/", include("kitabkhana.accounts.urls")),
+    path("staff/", include("kitabkhana.catalogue.urls")),
+    path("tasks/", include("kitabkhana.tasks.urls")),
+    path("", include("kitabkhana.opac.urls")),
+]

@@ -1,0 +1,43 @@
+"""Test-wide fixtures: where the real shared data lives, and what happens when it is absent.
+
+Tests that read ../shared/data carry ``@pytest.mark.shared_data`` and use the ``shared_data``
+fixture. In a user's clone the folder may be absent and those tests skip with a reason; CI sets
+KITABKHANA_REQUIRE_SHARED_DATA=1 so that an absent folder fails the run instead of hiding tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(os.environ.get("KITABKHANA_SHARED_DATA", Path(__file__).resolve().parent.parent / "shared" / "data"))
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
+
+
+def _shared_data_required() -> bool:
+    return os.environ.get("KITABKHANA_REQUIRE_SHARED_DATA", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SHARED_DATA.is_dir():
+        return
+    if _shared_data_required():
+        raise pytest.UsageError(f"KITABKHANA_REQUIRE_SHARED_DATA is set but {SHARED_DATA} does not exist")
+    skip = pytest.mark.skip(reason=f"real shared data not found at {SHARED_DATA} (a user's clone has none)")
+    for item in items:
+        if "shared_data" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The root of ../shared/data (tests using it must be marked ``shared_data``)."""
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """Small permissively licensed fixture files kept in the project (tests/fixtures)."""
+    return FIXTURES

@@ -1,0 +1,1 @@
+"""Kitabkhana: one system for a national library and its network."""
