@@ -1,0 +1,1 @@
+"""Institutions of the network (national library, provincial centres, partners, publishers) and staff roles."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "kitabkhana.accounts"
+    label = "accounts"
+    verbose_name = "Institutions and staff"

@@ -1,0 +1,59 @@
+"""From a decoded MARC record to the row values stored for it: one path for imports and edits alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pymarc
+
+from kitabkhana.marc.derive import RecordSummary, summarise
+from kitabkhana.marc.writer import to_iso2709
+
+_TITLE_MAX = 2000
+
+
+@dataclass
+class PreparedRecord:
+    marc: bytes
+    kind: str
+    flavour: str
+    control_key: str
+    summary: RecordSummary
+    identifiers: list[tuple[str, str]]
+
+    def columns(self) -> dict:
+        s = self.summary
+        return {
+            "kind": self.kind,
+            "flavour": self.flavour,
+            "control_key": self.control_key,
+            "marc": self.marc,
+            "title": s.title[:_TITLE_MAX],
+            "title_original": (s.title_original or "")[:_TITLE_MAX],
+            "author": (s.authors[0] if s.authors else "")[:_TITLE_MAX],
+            "year": s.year,
+            "material_type": s.material_type[:24],
+            "languages": ",".join(s.languages)[:64],
+        }
+
+
+def control_key_of(summary: RecordSummary) -> str:
+    if not summary.control_number:
+        return ""
+    return f"{(summary.control_agency or '').strip()}|{summary.control_number.strip()}"[:160]
+
+
+def record_prepare(record: pymarc.Record, *, flavour: str) -> PreparedRecord:
+    """Serialise and derive; raises marc.errors.RecordError when the record cannot be stored (e.g. a field too long)."""
+    summary = summarise(record, flavour)
+    kind = "authority" if summary.kind == "authority" else "bibliographic"
+    identifiers = [("isbn", v) for v in summary.isbns] + [("issn", v) for v in summary.issns]
+    identifiers += [("other", v[:64]) for v in summary.other_numbers]
+    return PreparedRecord(
+        marc=to_iso2709(record),
+        kind=kind,
+        flavour=flavour,
+        control_key=control_key_of(summary),
+        summary=summary,
+        identifiers=identifiers,
+    )

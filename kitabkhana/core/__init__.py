@@ -1,0 +1,1 @@
+"""Shared foundations: the error tree, backend loading by dotted path, and project-wide commands."""

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "kitabkhana.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        # The embedded SQLite database and the search index live here; create it before first use.
+        settings.KITABKHANA["DATA_DIR"].mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The public catalogue: search, results with facets, record pages, downloads and citations."""

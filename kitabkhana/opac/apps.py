@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpacConfig(AppConfig):
+    name = "kitabkhana.opac"
+    label = "opac"
+    verbose_name = "Public catalogue"

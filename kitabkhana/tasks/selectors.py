@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kitabkhana.tasks.models import TaskRun
+
+
+def task_run_get(*, run_id) -> TaskRun | None:
+    return TaskRun.objects.filter(pk=run_id).first()
+
+
+def task_runs_recent(*, user=None, limit: int = 20) -> QuerySet[TaskRun]:
+    runs = TaskRun.objects.all()
+    if user is not None and not user.is_superuser:
+        runs = runs.filter(created_by=user)
+    return runs[:limit]
