@@ -129,6 +129,8 @@ class ImportJob(models.Model):
     rejected = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
     report_path = models.CharField(max_length=500, blank=True)
+    # Summary of the national cataloguing profile check of the file's records, when asked for.
+    profile_report = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -24,7 +24,7 @@ def import_marc_task(*, progress, path: str, institution: str, match: str = "ski
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     job = marc_file_import(
         path=file, institution=institution_get(code=institution), match=match, flavour=flavour, format=format,
-        source_name=source_name, user=user, progress=report,
+        source_name=source_name, user=user, progress=report, check_profile=True,
     )
     return {"job": job.pk, "status": job.status, "error": job.error, **job.counts()}
 

@@ -33,6 +33,7 @@ from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepa
 from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.marc.errors import FileFormatError, MarcError, RecordError
 from kitabkhana.marc.merge import merge_records
+from kitabkhana.marc.profile import load_profile, profile_report, validate
 from kitabkhana.marc.reader import ReadResult, detect_format, read_records
 from kitabkhana.marc.writer import iso2709_to_record
 
@@ -108,10 +109,12 @@ def _chunks(values: list, size: int = _LOOKUP_CHUNK) -> Iterator[list]:
 class _BatchWriter:
     """Stores one batch inside the caller's transaction; returns what to index after commit."""
 
-    def __init__(self, job: ImportJob, institution: Institution, user):
+    def __init__(self, job: ImportJob, institution: Institution, user, check_profile: bool = False):
         self.job = job
         self.institution = institution
         self.user = user
+        self.check_profile = check_profile
+        self.profile_messages: list[list] = []
         self.note = f"import of {Path(job.source_name).name} (job {job.pk})"[:255]
 
     def _reject(self, rejections: list[ImportRejection], result: ReadResult, error: Exception) -> None:
@@ -151,7 +154,10 @@ class _BatchWriter:
                 continue
             flavour = job.flavour or result.flavour or "marc21"
             try:
-                prepared.append((result, record_prepare(result.record, flavour=flavour)))
+                p = record_prepare(result.record, flavour=flavour)
+                prepared.append((result, p))
+                if self.check_profile:
+                    self.profile_messages.append(validate(result.record, load_profile(flavour, p.kind)))
             except MarcError as exc:
                 self._reject(rejections, result, exc)
             except Exception as exc:  # real files hold shapes no rule foresaw; reject the record, keep the import going
@@ -298,6 +304,7 @@ def marc_file_import(
     source_name: str | None = None,
     batch_size: int | None = None,
     progress: ProgressCallback | None = None,
+    check_profile: bool = False,
 ) -> ImportJob:
     """Import one MARC file; returns the finished (or failed) job with its counts and report."""
     path = Path(path)
@@ -327,7 +334,7 @@ def marc_file_import(
                    match=match, user=user)
     if job.status == ImportJob.Status.INTERRUPTED:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
-    writer_ = _BatchWriter(job, institution, user)
+    writer_ = _BatchWriter(job, institution, user, check_profile=check_profile)
     size = batch_size or settings.KITABKHANA["IMPORT_BATCH_SIZE"]
     results = read_records(
         path, format=fmt, flavour=flavour or None, name=source,
@@ -352,7 +359,10 @@ def marc_file_import(
         write_rejection_report(job)
         raise
     else:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, finished_at=timezone.now())
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.DONE, finished_at=timezone.now(),
+            profile_report=profile_report(writer_.profile_messages) if check_profile else None,
+        )
     write_rejection_report(job)
     job.refresh_from_db()
     return job

@@ -37,6 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--match", choices=MATCH_RULES, default="skip",
                             help="what to do with a record already in the catalogue (001+003, then ISBN/ISSN)")
         parser.add_argument("--batch-size", type=int, default=None)
+        parser.add_argument("--validate", action="store_true",
+                            help="check each record against the national cataloguing profile and print a report")
         parser.add_argument("--json", action="store_true", help="end with one JSON line of counts")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -66,6 +68,7 @@ class Command(BaseCommand):
                 job = marc_file_import(
                     path=path, institution=institution, flavour=options["flavour"], format=options["format"],
                     match=options["match"], batch_size=options["batch_size"], progress=progress,
+                    check_profile=options["validate"],
                 )
             except ValidationFailed as exc:
                 bar.close()
@@ -86,6 +89,8 @@ class Command(BaseCommand):
                     f"{job.skipped} skipped, {job.rejected} rejected"
                     + (f" (rejections: {job.report_path})" if job.rejected else "")
                 )
+                if job.profile_report:
+                    self._print_profile_report(name, job.profile_report)
                 for rejection in job.rejections.all()[:5]:
                     self.stderr.write(
                         f"  {name}: record {rejection.record_number} (byte {rejection.offset})"
@@ -95,3 +100,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({**totals, "failed_files": failed}))
         if failed:
             raise SystemExit(1)
+
+    def _print_profile_report(self, name: str, report: dict) -> None:
+        self.stderr.write(
+            f"{name}: profile check: {report.get('records_checked', 0)} records, "
+            f"{report.get('records_with_errors', 0)} with errors"
+        )
+        for problem in report.get("problems", [])[:15]:
+            self.stderr.write(f"  {problem.get('count')}× {problem.get('severity')} {problem.get('tag')}: {problem.get('message')}")

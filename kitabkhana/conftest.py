@@ -1,0 +1,23 @@
+"""Fixtures for Django-side tests: a fresh search index per test, tasks run inline."""
+
+from __future__ import annotations
+
+import pytest
+
+from kitabkhana.core.backends import reset_backends
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(settings, tmp_path):
+    """Each test gets its own search index and data directory, and tasks run in the caller."""
+    reset_backends()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    settings.KITABKHANA = {
+        **settings.KITABKHANA,
+        "DATA_DIR": data_dir,
+        "SEARCH_INDEX_DIR": data_dir / "index",
+        "TASK_BACKEND": "kitabkhana.tasks.backends.InlineTaskBackend",
+    }
+    yield data_dir
+    reset_backends()
