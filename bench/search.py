@@ -1,0 +1,116 @@
+"""Search benchmark over HTTP: 1 000 mixed queries against /api/search on a served data directory.
+
+  python bench/search.py --data-dir DIR [--queries 1000] [--port 8765]
+
+DIR is a data directory filled by `bench/ingest.py --keep` (e.g. the million-record one). The
+server runs as `kitabkhana serve` in a child process; queries go over loopback with keep-alive:
+keyword, fielded, faceted, Persian/Arabic and Latin, drawn from the same real-record vocabulary
+the generator used. Prints p50/p95/p99 latency in ms and the hit counts' spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _is_arabic_script(word: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in word)
+
+
+def mixed_queries(count: int, seed: int = 7) -> list[dict]:
+    from generate import LANGUAGES, _vocabulary, seed_records
+
+    rng = random.Random(seed)
+    vocab = _vocabulary(seed_records())
+    head = vocab[:2000]
+    persian = [w for w in head if _is_arabic_script(w)] or head
+    latin = [w for w in head if w.isascii() and w.isalpha()] or head
+    queries = []
+    for i in range(count):
+        kind = i % 6
+        if kind == 0:
+            queries.append({"q": rng.choice(persian)})
+        elif kind == 1:
+            queries.append({"q": rng.choice(latin)})
+        elif kind == 2:
+            queries.append({"q": f"title:{rng.choice(head)} {rng.choice(head)}"})
+        elif kind == 3:
+            queries.append({"q": rng.choice(persian), "language": rng.choice(LANGUAGES[:5])})
+        elif kind == 4:
+            start = rng.randint(1900, 2015)
+            queries.append({"q": rng.choice(latin), "year": f"{start}-{start + 10}"})
+        else:
+            queries.append({"q": f"subject:{rng.choice(head)}", "sort": "year_desc"})
+    return queries
+
+
+def wait_for(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/openapi.json")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("server did not start")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    env = {**os.environ, "KITABKHANA_DATA_DIR": str(args.data_dir.resolve())}
+    env.pop("KITABKHANA_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "kitabkhana.cli", "serve", "--port", str(args.port)], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(args.port)
+        queries = mixed_queries(args.queries)
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        for q in queries[:20]:  # warm the index's caches as a running server would be
+            conn.request("GET", "/api/search?" + urllib.parse.urlencode(q))
+            conn.getresponse().read()
+        latencies, totals = [], []
+        for q in queries:
+            start = time.perf_counter()
+            conn.request("GET", "/api/search?" + urllib.parse.urlencode(q))
+            response = conn.getresponse()
+            body = response.read()
+            latencies.append((time.perf_counter() - start) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"{q}: HTTP {response.status}: {body[:300]!r}")
+            totals.append(json.loads(body)["total"])
+        print(
+            f"search over HTTP, {len(queries)} mixed queries: p50 {percentile(latencies, 50):.1f} ms, "
+            f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
+            f"max {max(latencies):.1f} ms; hits per query median {statistics.median(totals):.0f}, max {max(totals)}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
