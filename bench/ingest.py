@@ -29,7 +29,7 @@ def bare_parse_rate(path: Path) -> float:
     start = time.perf_counter()
     n = 0
     with path.open("rb") as fh:
-        for record in pymarc.MARCReader(fh, to_unicode=True, force_utf8=True):
+        for _record in pymarc.MARCReader(fh, to_unicode=True, force_utf8=True):
             n += 1
     return n / (time.perf_counter() - start)
 

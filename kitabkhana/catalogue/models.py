@@ -69,6 +69,9 @@ class RecordVersion(models.Model):
         ordering = ["record", "-version"]
         constraints = [models.UniqueConstraint(fields=["record", "version"], name="record_version_unique")]
 
+    def __str__(self) -> str:
+        return f"record {self.record_id} v{self.version} ({self.action})"
+
 
 class RecordIdentifier(models.Model):
     """Normalised standard numbers (ISBN-13, ISSN, system numbers) for matching and lookup."""
@@ -79,6 +82,9 @@ class RecordIdentifier(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["scheme", "value"], name="identifier_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.value}"
 
 
 class Holding(models.Model):
@@ -135,6 +141,9 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.source_name} ({self.status})"
+
     def counts(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in ("read", "created", "updated", "skipped", "rejected")}
 
@@ -148,3 +157,6 @@ class ImportRejection(models.Model):
 
     class Meta:
         ordering = ["job", "record_number"]
+
+    def __str__(self) -> str:
+        return f"record {self.record_number}: {self.reason[:80]}"

@@ -11,9 +11,9 @@ from django.core.management import call_command
 
 from kitabkhana.accounts.services import institution_create, institution_default
 from kitabkhana.catalogue.models import ImportJob, Record, RecordVersion
+from kitabkhana.catalogue.search.base import SearchRequest
 from kitabkhana.catalogue.services.importing import marc_file_import
 from kitabkhana.catalogue.services.indexing import search_backend
-from kitabkhana.catalogue.search.base import SearchRequest
 from kitabkhana.marc.writer import iso2709_to_record, to_iso2709
 
 pytestmark = pytest.mark.django_db
