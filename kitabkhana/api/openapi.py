@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kitabkhana.catalogue.search.base import FACETS
+from kitabkhana.catalogue.search_params import KINDS, MAX_PAGE_SIZE, SORTS
 
 _FACET_PARAMS = [
     {"name": name, "in": "query", "required": False, "schema": {"type": "array", "items": {"type": "string"}},
@@ -45,11 +46,11 @@ def openapi_document(*, server: str) -> dict:
                                     "diacritics, ZWNJ, ё/е and Turkish i are folded."},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
                     {"name": "page_size", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 20}},
                     {"name": "sort", "in": "query",
-                     "schema": {"type": "string", "enum": ["relevance", "year_desc", "year_asc", "title"]}},
+                     "schema": {"type": "string", "enum": list(SORTS)}},
                     {"name": "kind", "in": "query",
-                     "schema": {"type": "string", "enum": ["bibliographic", "authority", "all"]}},
+                     "schema": {"type": "string", "enum": list(KINDS)}},
                     *_FACET_PARAMS,
                 ],
                 "responses": {

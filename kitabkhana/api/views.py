@@ -7,12 +7,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from kitabkhana.api.openapi import openapi_document
-from kitabkhana.catalogue.search.base import FACETS, FIELDS, QuerySyntaxError, SearchRequest
+from kitabkhana.catalogue.search.base import QuerySyntaxError
+from kitabkhana.catalogue.search_params import search_request_from_params
 from kitabkhana.catalogue.selectors import record_get, record_search, record_view
 from kitabkhana.core.errors import NotFound
 from kitabkhana.marc.writer import to_json
-
-SORTS = ("relevance", "year_desc", "year_asc", "title")
 
 
 def _error(status: int, message: str, parameter: str | None = None) -> JsonResponse:
@@ -20,34 +19,6 @@ def _error(status: int, message: str, parameter: str | None = None) -> JsonRespo
     if parameter:
         body["parameter"] = parameter
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
-
-
-def _int(request: HttpRequest, name: str, default: int, low: int, high: int) -> int:
-    raw = request.GET.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def search_request_from(request: HttpRequest) -> SearchRequest:
-    """Query parameters → SearchRequest; raises ValueError naming the bad parameter."""
-    sort = request.GET.get("sort", "relevance")
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    filters = {name: request.GET.getlist(name) for name in FIELDS if name in FACETS and request.GET.getlist(name)}
-    kind = request.GET.get("kind", "bibliographic")
-    if kind not in ("bibliographic", "authority", "all"):
-        raise ValueError(f"kind must be bibliographic, authority or all, got {kind!r}")
-    return SearchRequest(
-        q=request.GET.get("q", ""), filters=filters, page=_int(request, "page", 1, 1, 10_000),
-        page_size=_int(request, "page_size", 20, 1, 100), sort=sort, kind=None if kind == "all" else kind,
-    )
 
 
 def _hit(record, request: HttpRequest, score: float | None) -> dict:
@@ -69,7 +40,7 @@ def _hit(record, request: HttpRequest, score: float | None) -> dict:
 @require_GET
 def search(request: HttpRequest) -> JsonResponse:
     try:
-        search_request = search_request_from(request)
+        search_request = search_request_from_params(request.GET)
         page = record_search(search_request)
     except QuerySyntaxError as exc:
         return _error(400, str(exc), "q")

@@ -11,19 +11,30 @@ import re
 from dataclasses import dataclass, field
 
 import pymarc
+from django.utils.translation import gettext_noop
 
 _SUBFIELD = re.compile(r"\$([0-9a-z])", re.IGNORECASE)
 _TAG = re.compile(r"^[0-9A-Za-z]{3}$")
 
+# Marked for translation here; translated where the template shows them.
 LEADER_POSITIONS = {
-    "marc21": [(5, 1, "Record status"), (6, 1, "Type of record"), (7, 1, "Bibliographic level"),
-               (17, 1, "Encoding level"), (18, 1, "Descriptive cataloguing form")],
-    "unimarc": [(5, 1, "Record status"), (6, 1, "Type of record"), (7, 1, "Bibliographic level"),
-                (8, 1, "Hierarchical level"), (17, 1, "Encoding level"), (18, 1, "Descriptive cataloguing form")],
+    "marc21": [
+        (5, 1, gettext_noop("Record status")), (6, 1, gettext_noop("Type of record")),
+        (7, 1, gettext_noop("Bibliographic level")), (17, 1, gettext_noop("Encoding level")),
+        (18, 1, gettext_noop("Descriptive cataloguing form")),
+    ],
+    "unimarc": [
+        (5, 1, gettext_noop("Record status")), (6, 1, gettext_noop("Type of record")),
+        (7, 1, gettext_noop("Bibliographic level")), (8, 1, gettext_noop("Hierarchical level")),
+        (17, 1, gettext_noop("Encoding level")), (18, 1, gettext_noop("Descriptive cataloguing form")),
+    ],
 }
-F008_POSITIONS = [(0, 6, "Date entered (yymmdd)"), (6, 1, "Type of date"), (7, 4, "Date 1"), (11, 4, "Date 2"),
-                  (15, 3, "Place of publication"), (35, 3, "Language"), (38, 1, "Modified record"),
-                  (39, 1, "Cataloguing source")]
+F008_POSITIONS = [
+    (0, 6, gettext_noop("Date entered (yymmdd)")), (6, 1, gettext_noop("Type of date")),
+    (7, 4, gettext_noop("Date 1")), (11, 4, gettext_noop("Date 2")), (15, 3, gettext_noop("Place of publication")),
+    (35, 3, gettext_noop("Language")), (38, 1, gettext_noop("Modified record")),
+    (39, 1, gettext_noop("Cataloguing source")),
+]
 
 NEW_RECORD_TEMPLATE = {
     "marc21": ("     nam a22     7i 4500", [("008", "", "", "{today}s        xx            000 0 und d"),

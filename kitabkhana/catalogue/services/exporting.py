@@ -15,9 +15,15 @@ from typing import BinaryIO
 from kitabkhana.catalogue.models import Record
 from kitabkhana.catalogue.search.base import SearchRequest
 from kitabkhana.catalogue.services.indexing import search_backend
-from kitabkhana.marc.writer import iso2709_to_record, marcxml_collection, to_json
+from kitabkhana.marc.writer import iso2709_to_record, marcxml_collection, to_json, to_marcxml
 
 EXPORT_FORMATS = ("iso2709", "marcxml", "json")
+# format → (media type, file extension) for downloads of a single record
+MEDIA_TYPES = {
+    "iso2709": ("application/marc", "mrc"),
+    "marcxml": ("application/marcxml+xml", "xml"),
+    "json": ("application/json", "json"),
+}
 _PAGE = 100
 
 
@@ -69,3 +75,15 @@ def records_export(
         count += 1
     out.write(b"\n]\n")
     return count
+
+
+def record_serialise(record: Record, format: str) -> bytes:
+    """One stored record in an export format (the stored ISO 2709 bytes are already the export form)."""
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"export format {format!r}: expected one of {', '.join(EXPORT_FORMATS)}")
+    if format == "iso2709":
+        return bytes(record.marc)
+    marc = iso2709_to_record(bytes(record.marc))
+    if format == "marcxml":
+        return b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(marc)
+    return json.dumps(to_json(marc), ensure_ascii=False, indent=1).encode()

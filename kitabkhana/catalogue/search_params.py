@@ -1,0 +1,46 @@
+"""Query-string parameters → SearchRequest: one reading of ?q=&page=&language=… for the OPAC and the API."""
+
+from __future__ import annotations
+
+from kitabkhana.catalogue.search.base import FACETS, FIELDS, SearchRequest
+
+SORTS = ("relevance", "year_desc", "year_asc", "title")
+KINDS = ("bibliographic", "authority", "all")
+MAX_PAGE_SIZE = 100
+
+
+def _int(params, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def search_request_from_params(params, *, default_page_size: int = 20) -> SearchRequest:
+    """Read a QueryDict; raises ValueError naming the bad parameter."""
+    sort = params.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    kind = params.get("kind") or "bibliographic"
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    filters = {}
+    for name in FIELDS:
+        if name in FACETS:
+            values = [v for v in params.getlist(name) if v.strip()]
+            if values:
+                filters[name] = values
+    return SearchRequest(
+        q=params.get("q", "").strip(),
+        filters=filters,
+        page=_int(params, "page", 1, 1, 10_000),
+        page_size=_int(params, "page_size", default_page_size, 1, MAX_PAGE_SIZE),
+        sort=sort,
+        kind=None if kind == "all" else kind,
+    )

@@ -1,0 +1,182 @@
+"""Public catalogue pages: search with facets, the record page, MARC view, downloads and citations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from kitabkhana.accounts.selectors import can_catalogue
+from kitabkhana.catalogue.search.base import QuerySyntaxError, SearchRequest
+from kitabkhana.catalogue.search_params import SORTS, search_request_from_params
+from kitabkhana.catalogue.selectors import (
+    SearchPage,
+    catalogue_counts,
+    record_get,
+    record_search,
+    record_view,
+)
+from kitabkhana.catalogue.services.exporting import EXPORT_FORMATS, MEDIA_TYPES, record_serialise
+from kitabkhana.core.errors import NotFound
+from kitabkhana.opac import citations as cite
+from kitabkhana.opac.labels import facet_label, facet_value_label, material_type_label
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    url: str
+
+
+@dataclass
+class FacetView:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+def _query(params: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(params) if params else "?"
+
+
+def _params_without_page(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(k, v) for k, values in request.GET.lists() for v in values if k != "page" and v != ""]
+
+
+def _facet_views(request: HttpRequest, page: SearchPage, search: SearchRequest) -> list[FacetView]:
+    base = _params_without_page(request)
+    views = []
+    for name, counts in page.response.facets.items():
+        chosen = set(search.filters.get(name, []))
+        values = []
+        for value, count in counts:
+            if value in chosen:
+                params = [(k, v) for k, v in base if not (k == name and v == value)]
+            else:
+                params = [*base, (name, value)]
+            values.append(FacetValue(value, facet_value_label(name, value, page.institutions), count,
+                                     value in chosen, _query(params)))
+        # A chosen value the top-N no longer shows must stay visible so it can be removed.
+        for value in sorted(chosen - {v for v, _ in counts}):
+            params = [(k, v) for k, v in base if not (k == name and v == value)]
+            values.insert(0, FacetValue(value, facet_value_label(name, value, page.institutions), 0, True,
+                                        _query(params)))
+        if values:
+            views.append(FacetView(name, facet_label(name), values))
+    return views
+
+
+def _page_links(request: HttpRequest, page: SearchPage) -> dict:
+    base = _params_without_page(request)
+    current = page.response.page
+    links = {"current": current, "pages": page.pages}
+    if current > 1:
+        links["previous"] = _query([*base, ("page", str(current - 1))])
+    if current < page.pages:
+        links["next"] = _query([*base, ("page", str(current + 1))])
+    return links
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    browse = record_search(SearchRequest(page_size=1, facets=("language", "institution", "material_type"),
+                                         facet_size=12))
+    return render(request, "opac/home.html", {
+        "counts": catalogue_counts(),
+        "facets": _facet_views(request, browse, SearchRequest()),
+    })
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    context = {"q": request.GET.get("q", ""), "sorts": SORTS, "sort": request.GET.get("sort", "relevance")}
+    try:
+        search_request = search_request_from_params(request.GET)
+        page = record_search(search_request)
+    except (QuerySyntaxError, ValueError) as exc:
+        return render(request, "opac/search.html", {**context, "error": str(exc)}, status=400)
+    results = [{
+        "record": r,
+        "material_type": material_type_label(r.material_type),
+        "languages": [facet_value_label("language", code, {}) for code in r.languages.split(",") if code],
+    } for r in page.records]
+    active = [(name, value, facet_value_label(name, value, page.institutions))
+              for name, values in search_request.filters.items() for value in values]
+    return render(request, "opac/search.html", {
+        **context,
+        "page": page,
+        "results": results,
+        "facets": _facet_views(request, page, search_request),
+        "active_filters": active,
+        "paging": _page_links(request, page),
+        "first_number": (page.response.page - 1) * page.response.page_size + 1,
+        "hidden_filters": [(k, v) for k, v in _params_without_page(request) if k not in ("q", "sort")],
+    })
+
+
+def _record_or_404(record_id: int):
+    try:
+        return record_get(record_id=record_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+
+
+@require_GET
+def record(request: HttpRequest, record_id: int) -> HttpResponse:
+    view = record_view(_record_or_404(record_id))
+    return render(request, "opac/record.html", {
+        "view": view,
+        "record": view.record,
+        "summary": view.summary,
+        "material_type": material_type_label(view.summary.material_type),
+        "citations": cite.citations(view.summary),
+        "formats": EXPORT_FORMATS,
+        "citation_exports": list(cite.EXPORTS),
+        "can_edit": can_catalogue(request.user),
+    })
+
+
+@require_GET
+def record_marc(request: HttpRequest, record_id: int) -> HttpResponse:
+    view = record_view(_record_or_404(record_id))
+    return render(request, "opac/record_marc.html", {"view": view, "record": view.record, "summary": view.summary})
+
+
+def _attachment(body: bytes | str, media_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=f"{media_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def record_download(request: HttpRequest, record_id: int) -> HttpResponse:
+    fmt = request.GET.get("format", "iso2709")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}",
+                            status=400, content_type="text/plain; charset=utf-8")
+    found = _record_or_404(record_id)
+    media_type, extension = MEDIA_TYPES[fmt]
+    return _attachment(record_serialise(found, fmt), media_type, f"record-{found.pk}.{extension}")
+
+
+@require_GET
+def record_citation(request: HttpRequest, record_id: int) -> HttpResponse:
+    fmt = request.GET.get("format", "ris")
+    if fmt not in cite.EXPORTS:
+        return HttpResponse(f"format must be one of {', '.join(cite.EXPORTS)}, got {fmt!r}",
+                            status=400, content_type="text/plain; charset=utf-8")
+    view = record_view(_record_or_404(record_id))
+    url = request.build_absolute_uri(reverse("opac:record", args=[view.record.pk]))
+    if fmt == "ris":
+        body = cite.citation_ris(view.summary, record_url=url)
+    else:
+        body = cite.citation_bibtex(view.summary, key=f"kitabkhana{view.record.pk}", record_url=url)
+    media_type, extension = cite.EXPORTS[fmt]
+    return _attachment(body, media_type, f"record-{view.record.pk}.{extension}")
