@@ -5,3 +5,10 @@ class TasksConfig(AppConfig):
     name = "kitabkhana.tasks"
     label = "tasks"
     verbose_name = "Background tasks"
+
+    def ready(self) -> None:
+        from kitabkhana.core.signals import serving_started
+        from kitabkhana.tasks.services import tasks_resubmit_queued
+
+        serving_started.connect(lambda **_: tasks_resubmit_queued(), weak=False,
+                                dispatch_uid="kitabkhana.tasks.resubmit")

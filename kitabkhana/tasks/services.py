@@ -80,3 +80,11 @@ def task_execute(run_id: uuid.UUID | str) -> TaskRun | None:
 def task_claim_next() -> uuid.UUID | None:
     """The oldest queued run, for a database-polling worker."""
     return TaskRun.objects.filter(status=TaskStatus.QUEUED).order_by("created_at").values_list("pk", flat=True).first()
+
+
+def tasks_resubmit_queued() -> int:
+    """Hand runs queued before a restart to the backend; otherwise they wait for a worker nobody started."""
+    run_ids = list(TaskRun.objects.filter(status=TaskStatus.QUEUED).values_list("pk", flat=True))
+    for run_id in run_ids:
+        task_backend().submit(run_id)
+    return len(run_ids)

@@ -33,7 +33,7 @@ from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepa
 from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.marc.errors import FileFormatError, MarcError, RecordError
 from kitabkhana.marc.merge import merge_records
-from kitabkhana.marc.profile import load_profile, profile_report, validate
+from kitabkhana.marc.profile import ProfileReport, load_profile, validate
 from kitabkhana.marc.reader import ReadResult, detect_format, read_records
 from kitabkhana.marc.writer import iso2709_to_record
 
@@ -113,8 +113,8 @@ class _BatchWriter:
         self.job = job
         self.institution = institution
         self.user = user
-        self.check_profile = check_profile
-        self.profile_messages: list[list] = []
+        # Aggregated as we go: a million-record file must not keep every message in memory.
+        self.profile = ProfileReport() if check_profile else None
         self.note = f"import of {Path(job.source_name).name} (job {job.pk})"[:255]
 
     def _reject(self, rejections: list[ImportRejection], result: ReadResult, error: Exception) -> None:
@@ -156,8 +156,8 @@ class _BatchWriter:
             try:
                 p = record_prepare(result.record, flavour=flavour)
                 prepared.append((result, p))
-                if self.check_profile:
-                    self.profile_messages.append(validate(result.record, load_profile(flavour, p.kind)))
+                if self.profile is not None:
+                    self.profile.add(validate(result.record, load_profile(flavour, p.kind)))
             except MarcError as exc:
                 self._reject(rejections, result, exc)
             except Exception as exc:  # real files hold shapes no rule foresaw; reject the record, keep the import going
@@ -361,7 +361,7 @@ def marc_file_import(
     else:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.DONE, finished_at=timezone.now(),
-            profile_report=profile_report(writer_.profile_messages) if check_profile else None,
+            profile_report=writer_.profile.as_dict() if writer_.profile is not None else None,
         )
     write_rejection_report(job)
     job.refresh_from_db()

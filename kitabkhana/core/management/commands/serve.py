@@ -28,11 +28,8 @@ class Command(BaseCommand):
         from waitress import serve
 
         from config.wsgi import application
-        from kitabkhana.tasks.models import TaskRun, TaskStatus
-        from kitabkhana.tasks.services import task_backend
+        from kitabkhana.core.signals import serving_started
 
-        # Runs queued before a restart would otherwise wait for a worker nobody started.
-        for run_id in TaskRun.objects.filter(status=TaskStatus.QUEUED).values_list("pk", flat=True):
-            task_backend().submit(run_id)
+        serving_started.send(sender=self.__class__)
         self.stdout.write(f"Kitabkhana serving on http://{host}:{port}/ (Ctrl-C to stop)")
         serve(application, host=host, port=port, threads=threads, ident="kitabkhana")

@@ -1,0 +1,1 @@
+"""Pure MARC 21 / UNIMARC handling; no Django."""
