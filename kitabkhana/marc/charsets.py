@@ -15,8 +15,11 @@ Codes for UNIMARC 100$a/26-29 come from the UNIMARC manual (01 ISO 646, 02 ISO r
 03 ISO 5426, ..., 50 ISO 10646) and the RUSMARC extension listed in
 ../shared/data/unimarc/reference/RUSMARC20151123-format.xml (79 CP866, 89 WIN 1251, 99 KOI-8).
 
-After decoding, text is NFC and the record says what it now is: MARC 21 leader/09 = 'a',
-UNIMARC 100$a/26-29 = '50  '.
+After decoding, the record says what it now is: MARC 21 leader/09 = 'a', UNIMARC
+100$a/26-29 = '50  '. UTF-8 text is kept exactly as written (NFC or NFD), so import then export
+gives the same bytes; text converted from MARC-8 or a legacy code page is composed (NFC), since
+there is no original Unicode form to keep. Search and display do not depend on the form: the
+index normalises (NFKC) on both sides.
 """
 
 from __future__ import annotations
@@ -386,7 +389,9 @@ def _decoder(encoding: str) -> Callable[[bytes, list[str]], str]:
         except UnicodeDecodeError:
             text = data.decode(encoding, "replace")
             problems.append(f"bytes that are not valid {label} replaced with U+FFFD")
-        return text if text.isascii() else unicodedata.normalize("NFC", text)
+        if encoding == "utf-8" or text.isascii():
+            return text
+        return unicodedata.normalize("NFC", text)
 
     return decode_codec
 

@@ -25,8 +25,14 @@ def field_text(field: pymarc.Field) -> str:
     return f"{field.tag} {indicators} {subfields}"
 
 
+def _leader_text(record: pymarc.Record) -> str:
+    # Record length (00-04) and base address (12-16) are recomputed on every save: not a change.
+    leader = str(record.leader)
+    return f"LDR {'#' * 5}{leader[5:12]}{'#' * 5}{leader[17:]}"
+
+
 def _lines(record: pymarc.Record) -> list[str]:
-    return [f"LDR {record.leader}"] + [field_text(f) for f in record.fields]
+    return [_leader_text(record)] + [field_text(f) for f in record.fields]
 
 
 def record_diff(before: pymarc.Record | None, after: pymarc.Record) -> list[FieldChange]:

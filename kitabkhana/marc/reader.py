@@ -348,8 +348,8 @@ def _tag(value: str | None) -> str | None:
 
 
 def _xml_text(element: etree._Element) -> str:
-    text = element.text or ""
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
+    # XML is Unicode already: keep the text as written, as for UTF-8 ISO 2709 (charsets docstring).
+    return element.text or ""
 
 
 def _xml_result(

@@ -55,7 +55,7 @@ def test_replace_makes_a_new_version_only_for_changed_records(demo_dir, tmp_path
     edited, first = _edited_copy(src, tmp_path, "A corrected title")
     job = marc_file_import(path=edited, match="replace")
     assert (job.updated, job.skipped, job.created) == (1, 29, 0)
-    record = Record.objects.get(control_key__endswith="|" + first["001"].data)
+    record = Record.objects.get(control_key__endswith="|" + first["001"].data.strip())
     assert record.version == 2
     assert iso2709_to_record(bytes(record.marc))["245"]["a"] == "A corrected title"
     assert list(record.versions.values_list("version", flat=True)) == [2, 1]
