@@ -13,6 +13,7 @@ import threading
 import uuid
 
 from django.conf import settings
+from django.db import connections
 
 
 class InlineTaskBackend:
@@ -43,6 +44,8 @@ class ThreadTaskBackend:
             try:
                 task_execute(run_id)
             finally:
+                # Runs are long and rare: give this thread's connection back rather than hold it idle.
+                connections.close_all()
                 self._queue.task_done()
 
     def join(self) -> None:

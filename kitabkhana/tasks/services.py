@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kitabkhana.core.backends import load_backend
@@ -72,8 +72,6 @@ def task_execute(run_id: uuid.UUID | str) -> TaskRun | None:
         TaskRun.objects.filter(pk=run.pk).update(
             status=TaskStatus.DONE, result=result or {}, finished_at=timezone.now(), message=""
         )
-    finally:
-        close_old_connections()
     return TaskRun.objects.get(pk=run.pk)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from kitabkhana.tasks.backends import RedisTaskBackend
 from kitabkhana.tasks.services import task_claim_next, task_execute
@@ -34,5 +35,6 @@ class Command(BaseCommand):
                     time.sleep(poll)
                 continue
             run = task_execute(run_id)
+            close_old_connections()  # a long-lived worker must drop connections the server has closed
             if run is not None:
                 self.stdout.write(f"{run.name} {run.pk}: {run.status}")
