@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pymarc
-from stdnum import isbn as stdnum_isbn
+from stdnum import ean
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SEED_FILES = [
     ROOT / "demo/aco-auc-cairo-150.mrc",
     ROOT / "demo/traject-test_data.utf8.mrc",
@@ -35,14 +36,15 @@ LANGUAGES = ["per", "ara", "eng", "rus", "tur", "arm", "chi", "aze", "uzb", "kaz
 
 
 def seed_records() -> list[pymarc.Record]:
+    from kitabkhana.marc.reader import read_records  # decodes MARC-8 and mislabelled UTF-8 properly
+
     records = []
     for path in SEED_FILES:
         if not path.exists():
             continue
-        with path.open("rb") as fh:
-            for record in pymarc.MARCReader(fh, to_unicode=True, force_utf8=True, utf8_handling="replace"):
-                if record is not None and record.get("245") is not None:
-                    records.append(record)
+        for result in read_records(path):
+            if result.record is not None and result.record.get("245") is not None:
+                records.append(result.record)
     if not records:
         sys.exit("no seed records found (demo/ is missing?)")
     return records
@@ -52,14 +54,14 @@ def _vocabulary(records: list[pymarc.Record]) -> list[str]:
     words: Counter[str] = Counter()
     for record in records:
         for field in record.get_fields("245", "650", "880", "100", "700"):
-            for value in field.get_subfield_values("a", "b"):
+            for value in field.get_subfields("a", "b"):
                 words.update(w for w in value.strip(" /:;,.").split() if len(w) > 2)
     return [w for w, _ in words.most_common()]
 
 
 def _isbn13(rng: random.Random) -> str:
     body = "978" + "".join(str(rng.randrange(10)) for _ in range(9))
-    return body + stdnum_isbn.calc_check_digit(body)
+    return body + ean.calc_check_digit(body)  # an ISBN-13 is an EAN-13
 
 
 def synthetic_records(count: int, seed: int = 1) -> Iterator[bytes]:

@@ -41,7 +41,7 @@ from typing import BinaryIO
 import pymarc
 from lxml import etree
 
-from .charsets import RECORD_TERMINATOR, decode_iso2709, normalise_coding
+from .charsets import RECORD_TERMINATOR, decode_iso2709_for_storage, normalise_coding
 from .errors import FileFormatError, RecordError
 
 MARCXML_NAMESPACE = "http://www.loc.gov/MARC21/slim"
@@ -69,6 +69,8 @@ class ReadResult:
     encoding: str | None
     error: RecordError | None = None
     warnings: list[str] = field(default_factory=list)
+    # UTF-8 ISO 2709 ready to store as is, when decoding changed nothing but leader/09.
+    utf8_iso2709: bytes | None = None
 
 
 def detect_format(head: bytes) -> str:
@@ -234,7 +236,7 @@ def _decode(
     raw: bytes, source: str, number: int, offset: int, flavour: str | None, notes: list[str]
 ) -> ReadResult:
     try:
-        record, encoding, warnings = decode_iso2709(raw, flavour)
+        decoded = decode_iso2709_for_storage(raw, flavour)
     except RecordError as exc:
         if notes:
             exc.message = f"{exc.message} ({notes[0]})"
@@ -245,8 +247,12 @@ def _decode(
             f"cannot decode record: {exc!r}", source=source, record_number=number, offset=offset
         )
         return ReadResult(number, offset, len(raw), None, None, None, error, list(notes))
+    record = decoded.record
+    flavour = flavour or detect_flavour(record)
+    # Bytes reused only when nothing about the record was in doubt.
+    reusable = decoded.utf8_iso2709 if not notes and flavour == decoded.flavour else None
     return ReadResult(
-        number, offset, len(raw), record, flavour or detect_flavour(record), encoding, None, notes + warnings
+        number, offset, len(raw), record, flavour, decoded.encoding, None, notes + decoded.warnings, reusable
     )
 
 

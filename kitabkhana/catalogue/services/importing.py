@@ -154,7 +154,8 @@ class _BatchWriter:
                 continue
             flavour = job.flavour or result.flavour or "marc21"
             try:
-                p = record_prepare(result.record, flavour=flavour)
+                p = record_prepare(result.record, flavour=flavour,
+                                   utf8_iso2709=result.utf8_iso2709 if flavour == result.flavour else None)
                 prepared.append((result, p))
                 if self.profile is not None:
                     self.profile.add(validate(result.record, load_profile(flavour, p.kind)))

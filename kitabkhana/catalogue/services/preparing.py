@@ -43,14 +43,17 @@ def control_key_of(summary: RecordSummary) -> str:
     return f"{(summary.control_agency or '').strip()}|{summary.control_number.strip()}"[:160]
 
 
-def record_prepare(record: pymarc.Record, *, flavour: str) -> PreparedRecord:
-    """Serialise and derive; raises marc.errors.RecordError when the record cannot be stored (e.g. a field too long)."""
+def record_prepare(record: pymarc.Record, *, flavour: str, utf8_iso2709: bytes | None = None) -> PreparedRecord:
+    """Serialise and derive; raises marc.errors.RecordError when the record cannot be stored (e.g. a field too long).
+
+    ``utf8_iso2709``: the reader's bytes for this very record when they can be stored as they are.
+    """
     summary = summarise(record, flavour)
     kind = "authority" if summary.kind == "authority" else "bibliographic"
     identifiers = [("isbn", v) for v in summary.isbns] + [("issn", v) for v in summary.issns]
     identifiers += [("other", v[:64]) for v in summary.other_numbers]
     return PreparedRecord(
-        marc=to_iso2709(record),
+        marc=utf8_iso2709 if utf8_iso2709 is not None else to_iso2709(record),
         kind=kind,
         flavour=flavour,
         control_key=control_key_of(summary),

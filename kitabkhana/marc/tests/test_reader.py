@@ -10,6 +10,7 @@ import pytest
 
 from kitabkhana.marc.errors import FileFormatError, RecordError
 from kitabkhana.marc.reader import detect_flavour, detect_format, read_records
+from kitabkhana.marc.writer import to_iso2709
 
 DEMO = Path(__file__).resolve().parents[3] / "demo"
 
@@ -275,3 +276,16 @@ def test_pride_and_prejudice_reading_never_stops(shared_data):
     results = _all(path)
     assert len(results) == path.read_bytes().count(b"\x1d")
     assert sum(1 for r in results if r.record is not None) >= 367
+
+
+def test_reusable_bytes_are_exactly_what_the_writer_would_store():
+    """Clean UTF-8 records come with storable bytes, byte-equal to serialising the decoded record."""
+    reused = 0
+    for name in ("traject-test_data.utf8.mrc", "trln-marc-to-argot-880-fixtures.mrc"):
+        for result in read_records(DEMO / name):
+            assert result.utf8_iso2709 is not None, (name, result.number)
+            assert to_iso2709(result.record) == result.utf8_iso2709
+            reused += 1
+    assert reused == 49
+    # Converted from Windows-1251: nothing to reuse, the record is serialised afresh.
+    assert all(r.utf8_iso2709 is None for r in read_records(DEMO / "rusmarc-nlr-cp1251.iso"))
