@@ -352,6 +352,7 @@ def _utf8_fields(fields: list[RawField]) -> list[pymarc.Field] | None:
     subfield codes, a field without subfields), which then decodes the record field by field.
     """
     new_field = pymarc.Field.__new__
+    make = tuple.__new__
     field_class, subfield, indicators = pymarc.Field, pymarc.Subfield, pymarc.Indicators
     built: list[pymarc.Field] = []
     for tag, data in fields:
@@ -369,13 +370,12 @@ def _utf8_fields(fields: list[RawField]) -> list[pymarc.Field] | None:
             ind = parts[0]
             if len(ind) != 2 or len(parts) == 1 or not (ind.isascii() and ind.isprintable()):
                 return None
-            subfields = []
-            for part in parts[1:]:
-                if part:
-                    code = part[0]
-                    if not (code.isascii() and code.isalnum()):
-                        return None
-                    subfields.append(subfield(code, part[1:]))
+            chunks = parts[1:]
+            codes = "".join([part[:1] for part in chunks])
+            if not (codes.isascii() and codes.isalnum()) or len(codes) != len(chunks):
+                return None  # odd or empty subfield codes: the careful path reports them
+            # tuple.__new__ skips namedtuple's Python-level __new__; same Subfield objects.
+            subfields = [make(subfield, (part[0], part[1:])) for part in chunks]
             field.control_field, field.data = False, None
             field._indicators, field.subfields = indicators(ind[0], ind[1]), subfields
         built.append(field)

@@ -88,6 +88,9 @@ def isbn_key(value: str) -> str:
     Catalogue data carries qualifiers (``"0306406152 (pbk.)"``) and invalid numbers printed on
     books; an invalid one is kept as its bare characters so it can still be found as printed.
     """
+    if len(value) == 13 and value.isdigit():
+        return value  # valid or not, 13 bare digits are already the indexed form
+
     found = _ISBN_SHAPE.search(value.translate(_DIGITS))
     number = stdnum_isbn.compact(found.group() if found else value).upper()
     if stdnum_isbn.is_valid(number):

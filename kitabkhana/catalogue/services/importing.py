@@ -28,6 +28,7 @@ from django.utils import timezone
 from kitabkhana.accounts.models import Institution
 from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue.models import ImportJob, ImportRejection, Record, RecordIdentifier, RecordVersion
+from kitabkhana.catalogue.services.bulk import db_datetime, rows_insert
 from kitabkhana.catalogue.services.indexing import index_document, records_index_pending, search_backend
 from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepare
 from kitabkhana.core.errors import ValidationFailed
@@ -214,19 +215,28 @@ class _BatchWriter:
     def _create(self, prepared: list[PreparedRecord]) -> list[tuple[int, PreparedRecord]]:
         if not prepared:
             return []
-        records = Record.objects.bulk_create(
-            [Record(institution=self.institution, **p.columns()) for p in prepared], batch_size=500
+        now = db_datetime(timezone.now())
+        institution_id = self.institution.pk
+        columns = list(prepared[0].columns())
+        ids = rows_insert(
+            Record,
+            [*columns, "institution", "version", "needs_index", "created_at", "updated_at"],
+            [(*p.columns().values(), institution_id, 1, True, now, now) for p in prepared],
+            returning=True,
         )
-        versions, identifiers = [], []
-        for record, p in zip(records, prepared, strict=True):
-            versions.append(RecordVersion(
-                record_id=record.pk, version=1, marc=p.marc, action=RecordVersion.Action.IMPORT,
-                institution=self.institution, changed_by=self.user, note=self.note,
-            ))
-            identifiers += [RecordIdentifier(record_id=record.pk, scheme=s, value=v) for s, v in p.identifiers]
-        RecordVersion.objects.bulk_create(versions, batch_size=500)
-        RecordIdentifier.objects.bulk_create(identifiers, batch_size=500)
-        return [(r.pk, p) for r, p in zip(records, prepared, strict=True)]
+        user_id = self.user.pk if self.user is not None else None
+        rows_insert(
+            RecordVersion,
+            ["record", "version", "marc", "action", "institution", "changed_by", "changed_at", "note"],
+            [(pk, 1, p.marc, RecordVersion.Action.IMPORT.value, institution_id, user_id, now, self.note)
+             for pk, p in zip(ids, prepared, strict=True)],
+        )
+        rows_insert(
+            RecordIdentifier,
+            ["record", "scheme", "value"],
+            [(pk, scheme, value) for pk, p in zip(ids, prepared, strict=True) for scheme, value in p.identifiers],
+        )
+        return list(zip(ids, prepared, strict=True))
 
     def _update(self, updates: dict[int, PreparedRecord]) -> tuple[list[tuple[int, PreparedRecord]], int]:
         if not updates:
