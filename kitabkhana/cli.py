@@ -18,3 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args[0] = "kitabkhana"
     execute_from_command_line(args)
     return 0
+
+
+if __name__ == "__main__":  # `python -m kitabkhana.cli …`, as the benchmarks run it
+    sys.exit(main())

@@ -62,6 +62,9 @@ def openapi_document(*, server: str) -> dict:
                             "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {
                                 "type": "object", "properties": {"value": {"type": "string"},
                                                                  "count": {"type": "integer"}}}}},
+                            "facets_estimated": {"type": "boolean", "description":
+                                                 "Facet counts estimated from a 1/16 sample (result sets over "
+                                                 "50 000); the total is always exact."},
                         }}}}},
                     "400": {"description": "A bad parameter or query", "content": {"application/json": {"schema": _ERROR}}},
                 },

@@ -53,6 +53,7 @@ def search(request: HttpRequest) -> JsonResponse:
         "page_size": page.response.page_size,
         "hits": [_hit(r, request, scores.get(r.pk)) for r in page.records],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in page.response.facets.items()},
+        "facets_estimated": page.response.facets_estimated,
     }, json_dumps_params={"ensure_ascii": False})
 
 

@@ -91,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "opac/home.html", {
         "counts": catalogue_counts(),
         "facets": _facet_views(request, browse, SearchRequest()),
+        "estimated": browse.response.facets_estimated,
     })
 
 
@@ -114,6 +115,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "page": page,
         "results": results,
         "facets": _facet_views(request, page, search_request),
+        "estimated": page.response.facets_estimated,
         "active_filters": active,
         "paging": _page_links(request, page),
         "first_number": (page.response.page - 1) * page.response.page_size + 1,

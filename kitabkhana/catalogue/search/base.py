@@ -77,6 +77,8 @@ class SearchResponse:
     facets: dict[str, list[tuple[str, int]]]
     page: int
     page_size: int
+    #: True when the result set was so large that facet counts were estimated from a sample
+    facets_estimated: bool = False
 
 
 class IndexWriter(Protocol):

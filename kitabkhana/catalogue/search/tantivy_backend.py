@@ -84,6 +84,12 @@ _SORT_TITLE_LENGTH = 120  # enough to order by; keeps the fast-field dictionary 
 _BULK_HEAP = 256_000_000
 _SMALL_HEAP = 50_000_000
 _MAX_RESULT_WINDOW = 100_000  # deepest hit a reader can page to; deeper paging costs memory, not insight
+# Facets over a result set larger than this are counted on the 1/_SAMPLE_BUCKETS of it whose
+# record_id % _SAMPLE_BUCKETS == 0, and scaled up (flagged as estimates). Counting five facets over
+# 600 000 matches costs ~70 ms on a 2-core machine, a sixteenth of them ~8 ms; a reader choosing a
+# facet on such a set wants its order of magnitude, and gets the exact count once they narrow.
+_SAMPLE_ABOVE = 50_000
+_SAMPLE_BUCKETS = 16
 
 
 def build_schema() -> tantivy.Schema:
@@ -95,6 +101,7 @@ def build_schema() -> tantivy.Schema:
     b.add_text_field("isbn", tokenizer_name="raw", index_option="basic")
     b.add_text_field("issn", tokenizer_name="raw", index_option="basic")
     b.add_integer_field("year", indexed=True, fast=True)
+    b.add_integer_field("sample", indexed=True)
     # Whole values for filters: every value of the record, raw tokenizer.
     for name in ("language", "institution", "material_type", "subject_facet"):
         b.add_text_field(name, tokenizer_name="raw", index_option="basic")
@@ -124,6 +131,7 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     languages, institutions, subjects = _values(doc.language), _values(doc.institution), _values(doc.subject)
     fields: dict[str, list] = {
         "record_id": [doc.record_id],
+        "sample": [doc.record_id % _SAMPLE_BUCKETS],
         "kind": [doc.kind],
         "title": _tokenised(doc.title),
         "author": _tokenised(doc.author),
@@ -343,17 +351,22 @@ class TantivySearchBackend:
         # value per document ("" for none), so its buckets plus the remainder count every match.
         # This beats count=True on the hits pass, which would also stop tantivy skipping blocks.
         size = max(1, request.facet_size)
-        aggregations: dict[str, dict] = {_TOTAL_COLUMN: {"terms": {"field": _TOTAL_COLUMN, "size": size + 1}}}
-        for name in request.facets:
-            columns = self._facet_columns(name)
-            # Split columns are summed, so each must reach deeper than the final list; +1 for "".
-            column_size = size + 1 if len(columns) == 1 else max(size * 5, 50)
-            for column in columns:
-                aggregations[column] = {"terms": {"field": column, "size": column_size}}
-        result = searcher.aggregate(query, aggregations)
-        counted = result[_TOTAL_COLUMN]
-        total = sum(int(b["doc_count"]) for b in counted["buckets"]) + int(counted.get("sum_other_doc_count", 0))
-        facets = {name: self._buckets([result.get(c) for c in self._facet_columns(name)], size)
+        aggregations = self._aggregations(request.facets, size)
+        result = searcher.aggregate(query, {_TOTAL_COLUMN: aggregations[_TOTAL_COLUMN]}
+                                    if request.facets else aggregations)
+        total = self._total(result)
+        scale = 1.0
+        estimated = bool(request.facets) and total > _SAMPLE_ABOVE
+        if estimated:
+            sample = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.term_query(self._schema, "sample", 0)),
+            ])
+            result = searcher.aggregate(sample, aggregations)
+            scale = total / max(1, self._total(result))
+        elif request.facets:
+            result = searcher.aggregate(query, aggregations)
+        facets = {name: self._buckets([result.get(c) for c in self._facet_columns(name)], size, scale)
                   for name in request.facets}
         found = searcher.search(query, limit, count=False, offset=offset, **self._order(request)) if limit else None
 
@@ -363,7 +376,23 @@ class TantivySearchBackend:
             relevance = request.sort == "relevance"
             hits = [Hit(int(rid), float(key) if relevance else None)
                     for (key, _), rid in zip(found.hits, ids, strict=True) if rid is not None]
-        return SearchResponse(total=total, hits=hits, facets=facets, page=page, page_size=page_size)
+        return SearchResponse(total=total, hits=hits, facets=facets, page=page, page_size=page_size,
+                              facets_estimated=estimated)
+
+    def _aggregations(self, facets: Iterable[str], size: int) -> dict[str, dict]:
+        aggregations: dict[str, dict] = {_TOTAL_COLUMN: {"terms": {"field": _TOTAL_COLUMN, "size": size + 1}}}
+        for name in facets:
+            columns = self._facet_columns(name)
+            # Split columns are summed, so each must reach deeper than the final list; +1 for "".
+            column_size = size + 1 if len(columns) == 1 else max(size * 5, 50)
+            for column in columns:
+                aggregations[column] = {"terms": {"field": column, "size": column_size}}
+        return aggregations
+
+    @staticmethod
+    def _total(result: dict) -> int:
+        counted = result[_TOTAL_COLUMN]
+        return sum(int(b["doc_count"]) for b in counted["buckets"]) + int(counted.get("sum_other_doc_count", 0))
 
     @staticmethod
     def _order(request: SearchRequest) -> dict:
@@ -378,7 +407,7 @@ class TantivySearchBackend:
         return (*single, multi) if multi else single
 
     @staticmethod
-    def _buckets(results: list[dict | None], size: int) -> list[tuple[str, int]]:
+    def _buckets(results: list[dict | None], size: int, scale: float = 1.0) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
         for result in results:
             for bucket in (result or {}).get("buckets", []):
@@ -386,6 +415,8 @@ class TantivySearchBackend:
                 if key == _NO_VALUE:
                     continue
                 counts[key] = counts.get(key, 0) + int(bucket["doc_count"])
+        if scale != 1.0:
+            counts = {key: max(1, round(count * scale)) for key, count in counts.items()}
         return sorted(counts.items(), key=lambda v: (-v[1], v[0]))[:size]
 
     # -- query tree → tantivy ------------------------------------------------------------------

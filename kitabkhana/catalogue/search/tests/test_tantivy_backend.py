@@ -182,3 +182,23 @@ def test_index_from_another_schema_is_replaced_by_an_empty_one(tmp_path, caplog)
     assert "kitabkhana reindex" in caplog.text
     backend.upsert(DOCS[:1])
     assert backend.count() == 1
+
+
+def test_facets_of_a_huge_result_set_are_estimated_from_a_sample(tmp_path, monkeypatch):
+    """Above the sampling threshold the total stays exact; facet counts are scaled from 1/16 and flagged."""
+    from kitabkhana.catalogue.search import tantivy_backend
+
+    backend = TantivySearchBackend(str(tmp_path / "big"))
+    # Five in seven records Persian (7 shares no factor with the 16 sample buckets).
+    backend.upsert(_doc(i, f"record {i}", language=["per" if i % 7 < 5 else "eng"], year=1900 + i % 50)
+                   for i in range(1, 3201))
+    exact = backend.search(SearchRequest(q="record", facets=("language",)))
+    assert not exact.facets_estimated and dict(exact.facets["language"]) == {"per": 2286, "eng": 914}
+
+    monkeypatch.setattr(tantivy_backend, "_SAMPLE_ABOVE", 1000)
+    estimated = backend.search(SearchRequest(q="record", facets=("language", "year")))
+    assert estimated.facets_estimated and estimated.total == 3200
+    counts = dict(estimated.facets["language"])
+    assert abs(counts["per"] - 2286) <= 229 and abs(counts["eng"] - 914) <= 92
+    assert [h.record_id for h in estimated.hits] == [h.record_id for h in exact.hits]
+    backend.close()
