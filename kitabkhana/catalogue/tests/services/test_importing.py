@@ -196,3 +196,29 @@ def test_search_finds_persian_typed_with_other_letter_forms(demo_dir):
     for typed in ("سخنوری", "سخنوري", "سُخَنوری"):
         hits = search_backend().search(SearchRequest(q=typed)).hits
         assert [h.record_id for h in hits] == [persian.pk], typed
+
+
+@pytest.mark.shared_data
+def test_every_malformed_peer_file_imports_without_harm(shared_data, demo_dir):
+    """Each bad file in ../shared/data/malformed: good records in, bad ones reported, nothing stored lost.
+
+    The TRLN records imported first must come out byte-identical however the bad files fail, and every
+    stored record must parse again (nothing corrupt is stored).
+    """
+    marc_file_import(path=demo_dir / "trln-marc-to-argot-880-fixtures.mrc")
+    before = {r.pk: bytes(r.marc) for r in Record.objects.all()}
+    bad_files = sorted(p for p in (shared_data / "malformed").rglob("*")
+                       if p.suffix in (".mrc", ".dat", ".xml", ".usmarc") and "expected" not in p.name)
+    assert len(bad_files) >= 30
+    for path in bad_files:
+        job = marc_file_import(path=path)
+        assert job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED), path
+        if job.status == ImportJob.Status.FAILED:
+            assert path.name in job.error, (path, job.error)
+        assert job.read == job.created + job.updated + job.skipped + job.rejected, path
+        for rejection in job.rejections.all():
+            assert rejection.reason and rejection.record_number >= 1, path
+    assert {pk: bytes(m) for pk, m in Record.objects.filter(pk__in=before).values_list("pk", "marc")} == before
+    for marc in Record.objects.values_list("marc", flat=True):
+        record = iso2709_to_record(bytes(marc))
+        assert record.leader and record.fields
