@@ -489,18 +489,9 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
             if orig is not None:
                 rtl = _link_occurrence(_first(orig, "6"))[2]
         if tag == "020":
-            for code, v in f.subfields:
-                if code == "a":
-                    _isbn(tag, v, out)
-                elif code == "z":
-                    out.invalid_identifiers.append(f"020 $z {v.strip().rstrip(' :;')}: cancelled or invalid")
+            _standard_numbers(f, _isbn, {"z": "cancelled or invalid"}, out)
         elif tag == "022":
-            for code, v in f.subfields:
-                if code == "a":
-                    _issn(tag, v, out)
-                elif code in "yz":
-                    out.invalid_identifiers.append(f"022 ${code} {v.strip()}: "
-                                                   f"{'incorrect' if code == 'y' else 'cancelled'}")
+            _standard_numbers(f, _issn, {"y": "incorrect", "z": "cancelled"}, out)
         elif tag == "041":
             for code, v in f.subfields:
                 if code == "a":
@@ -553,6 +544,15 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
         out.year = _year_from_text(out.date_text)
 
     _finish(out, entries, texts, "008" if f008 else "041")
+
+
+def _standard_numbers(f: pymarc.Field, check, invalid: dict[str, str], out: RecordSummary) -> None:
+    """$a through the ISBN/ISSN check; the subfields for cancelled or wrong numbers noted as such."""
+    for code, v in f.subfields:
+        if code == "a":
+            check(f.tag, v, out)
+        elif code in invalid:
+            out.invalid_identifiers.append(f"{f.tag} ${code} {v.strip().rstrip(' :;')}: {invalid[code]}")
 
 
 def _name_part(f: pymarc.Field, codes: frozenset[str]) -> str:
@@ -686,18 +686,9 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
                     out.control_agency = data
             continue
         if tag == "010":
-            for code, v in f.subfields:
-                if code == "a":
-                    _isbn(tag, v, out)
-                elif code == "z":
-                    out.invalid_identifiers.append(f"010 $z {v.strip()}: erroneous")
+            _standard_numbers(f, _isbn, {"z": "erroneous"}, out)
         elif tag == "011":
-            for code, v in f.subfields:
-                if code == "a":
-                    _issn(tag, v, out)
-                elif code in "yz":
-                    out.invalid_identifiers.append(f"011 ${code} {v.strip()}: "
-                                                   f"{'cancelled' if code == 'y' else 'erroneous'}")
+            _standard_numbers(f, _issn, {"y": "cancelled", "z": "erroneous"}, out)
         elif tag == "100":
             data = _first(f, "a")
             if not authority and len(data) >= 13:

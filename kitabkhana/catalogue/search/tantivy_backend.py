@@ -196,6 +196,17 @@ class TantivyIndexWriter:
         self._writer.wait_merging_threads()
 
 
+@contextmanager
+def _committed(writer: TantivyIndexWriter) -> Iterator[TantivyIndexWriter]:
+    """Commit what the block wrote, or roll it back if the block raises."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
 class TantivySearchBackend:
     """The default SearchBackend: an embedded tantivy index in the directory ``path``.
 
@@ -278,11 +289,8 @@ class TantivySearchBackend:
                 return
             writer = TantivyIndexWriter(self, self._acquire_writer(_SMALL_HEAP, 1))
             try:
-                yield writer
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
+                with _committed(writer):
+                    yield writer
             finally:
                 writer.release()
 
@@ -313,11 +321,8 @@ class TantivySearchBackend:
             writer = TantivyIndexWriter(self, self._acquire_writer(self.bulk_heap, 0))
             self._bulk = writer
         try:
-            yield writer
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
+            with _committed(writer):
+                yield writer
         finally:
             with self._lock:
                 self._bulk = None
