@@ -87,20 +87,22 @@ class RecordSummary:
 # --------------------------------------------------------------------------------------------------
 # Text helpers
 
-# Bidi controls are stripped as well: Arabic-script 880s often carry U+200F/U+202A around punctuation.
-_BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_TRAIL = " /:;,.=\u060c\u061b" + _BIDI  # includes the Arabic comma and semicolon
-_TRAIL_NO_PERIOD = " /:;,=\u060c\u061b" + _BIDI
-_LEAD = " " + _BIDI
-_BIDI_RE = re.compile(f"[{_BIDI}]")
+# Marks (RLM/LRM, ALM) that catalogues put around ISBD punctuation are trimmed with it. Embeddings and
+# isolates (LRE…PDF, LRI…PDI) are kept: LC wraps a Latin-digit date inside Arabic-script text in
+# them ("‪1398 [2019 or 2020]‬"), and without them a right-to-left page shows "[or 2020 2019] 1398".
+# The search index drops all of them (scripts.normalise), so they never affect matching.
+# An opener left at the end of a value (its text went to the next subfield) or a closer at the start
+# is trimmed too.
+_MARKS = "\u200e\u200f\u061c"
+_OPENERS = "\u202a\u202b\u202d\u202e\u2066\u2067\u2068"
+_CLOSERS = "\u202c\u2069"
+_TRAIL = " /:;,.=\u060c\u061b" + _MARKS + _OPENERS  # includes the Arabic comma and semicolon
+_TRAIL_NO_PERIOD = " /:;,=\u060c\u061b" + _MARKS + _OPENERS
+_LEAD = " " + _MARKS + _CLOSERS
 
 
 def _clean(text: str) -> str:
     """Strip ISBD end punctuation, but keep the period of a closing initial ("Smith, A. O.")."""
-    if not text.isascii():
-        # Embedding marks that catalogues put around punctuation only get in the way of search and display;
-        # the zero-width non-joiner (U+200C) is spelling in Persian and stays.
-        text = _BIDI_RE.sub("", text)
     text = text.strip(_LEAD).rstrip(_TRAIL_NO_PERIOD)
     while text.endswith("."):
         n = len(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 FACET_LABELS = {
     "language": _("Language"),
@@ -61,3 +62,27 @@ def facet_value_label(name: str, value: str, institutions: dict[str, str]) -> st
     if name == "institution":
         return institutions.get(value, value)
     return value
+
+
+# MARC (ISO 639-2/B) → BCP 47, for lang="" on original-script text so screen readers pick the voice.
+_BCP47 = {"per": "fa", "fas": "fa", "ara": "ar", "rus": "ru", "tur": "tr", "ota": "ota", "aze": "az", "uzb": "uz",
+          "kaz": "kk", "kir": "ky", "tgk": "tg", "tuk": "tk", "tat": "tt", "ukr": "uk", "bel": "be", "arm": "hy",
+          "hye": "hy", "geo": "ka", "kat": "ka", "chi": "zh", "zho": "zh", "jpn": "ja", "kor": "ko", "urd": "ur",
+          "pus": "ps", "kur": "ku", "heb": "he", "eng": "en", "fre": "fr", "fra": "fr", "ger": "de", "deu": "de"}
+
+
+def bcp47(code: str) -> str:
+    """The HTML language tag for a MARC language code; "" when we do not know one (no lang attribute)."""
+    return _BCP47.get(code, "")
+
+
+# The labels marc.derive puts on display fields, marked here so makemessages finds them (the pure
+# core cannot import Django); the record template translates them. A test keeps this list complete.
+DISPLAY_LABELS = (
+    gettext_noop("Title"), gettext_noop("Uniform title"), gettext_noop("Other titles"), gettext_noop("Author"),
+    gettext_noop("Other authors"), gettext_noop("Edition"), gettext_noop("Published"),
+    gettext_noop("Physical description"), gettext_noop("Series"), gettext_noop("Notes"), gettext_noop("Contents"),
+    gettext_noop("Summary"), gettext_noop("Subjects"), gettext_noop("ISBN"), gettext_noop("ISSN"),
+    gettext_noop("Language"), gettext_noop("Heading"), gettext_noop("See from"), gettext_noop("See also"),
+    gettext_noop("Sources"),
+)

@@ -23,7 +23,7 @@ from kitabkhana.catalogue.selectors import (
 from kitabkhana.catalogue.services.exporting import EXPORT_FORMATS, MEDIA_TYPES, record_serialise
 from kitabkhana.core.errors import NotFound
 from kitabkhana.opac import citations as cite
-from kitabkhana.opac.labels import facet_label, facet_value_label, material_type_label
+from kitabkhana.opac.labels import bcp47, facet_label, facet_value_label, material_type_label
 
 
 @dataclass
@@ -138,6 +138,7 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
         "record": view.record,
         "summary": view.summary,
         "material_type": material_type_label(view.summary.material_type),
+        "original_lang": bcp47(view.summary.languages[0]) if view.summary.languages else "",
         "citations": cite.citations(view.summary),
         "formats": EXPORT_FORMATS,
         "citation_exports": list(cite.EXPORTS),

@@ -115,3 +115,10 @@ def test_persian_interface_is_right_to_left(client, catalogue):
     assert "جستجو" in page  # "Search"
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 200
+
+
+def test_every_display_label_is_marked_for_translation():
+    from kitabkhana.marc.derive import LABELS
+    from kitabkhana.opac.labels import DISPLAY_LABELS
+
+    assert set(LABELS.values()) <= set(DISPLAY_LABELS)
