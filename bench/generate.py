@@ -59,6 +59,30 @@ def _vocabulary(records: list[pymarc.Record]) -> list[str]:
     return [w for w, _ in words.most_common()]
 
 
+def _headings(records: list[pymarc.Record]) -> tuple[list[pymarc.Field], list[str]]:
+    """Real topical headings (650 without subdivisions) and real subdivisions, most used first."""
+    headings: Counter[tuple] = Counter()
+    fields: dict[tuple, pymarc.Field] = {}
+    subdivisions: Counter[str] = Counter()
+    for record in records:
+        for field in record.get_fields("650"):
+            main = tuple((s.code, s.value) for s in field.subfields if s.code == "a")
+            if main:
+                headings[main] += 1
+                fields.setdefault(main, field)
+            subdivisions.update(s.value for s in field.subfields if s.code in "xyz")
+    return [fields[key] for key, _ in headings.most_common()], [v for v, _ in subdivisions.most_common()]
+
+
+def _zipf(n: int) -> list[float]:
+    """Cumulative weights: the k-th most common item is drawn with probability ~ 1/k."""
+    cumulative, total = [], 0.0
+    for k in range(n):
+        total += 1.0 / (k + 1)
+        cumulative.append(total)
+    return cumulative
+
+
 def _isbn13(rng: random.Random) -> str:
     body = "978" + "".join(str(rng.randrange(10)) for _ in range(9))
     return body + ean.calc_check_digit(body)  # an ISBN-13 is an EAN-13
@@ -68,13 +92,11 @@ def synthetic_records(count: int, seed: int = 1) -> Iterator[bytes]:
     rng = random.Random(seed)
     seeds = seed_records()
     vocab = _vocabulary(seeds)
-    # Zipf-like weights: the k-th most common word drawn with probability ~ 1/k.
-    weights = [1.0 / (k + 1) for k in range(len(vocab))]
-    cumulative = []
-    total = 0.0
-    for w in weights:
-        total += w
-        cumulative.append(total)
+    cumulative = _zipf(len(vocab))
+    # Subjects come from a controlled vocabulary, as in a real catalogue: real headings and real
+    # subdivisions from the seed records, each drawn with a Zipf-like frequency.
+    headings, subdivisions = _headings(seeds)
+    heading_weights, subdivision_weights = _zipf(len(headings)), _zipf(len(subdivisions))
     for n in range(count):
         record = pymarc.Record(force_utf8=True)
         base = seeds[n % len(seeds)]
@@ -89,9 +111,12 @@ def synthetic_records(count: int, seed: int = 1) -> Iterator[bytes]:
         for field in base.fields:
             if field.tag in ("001", "003", "005", "008", "020", "245"):
                 continue
-            if field.tag == "650":
-                subject = " ".join(rng.choices(vocab, cum_weights=cumulative, k=2))
-                record.add_field(pymarc.Field(tag="650", indicators=[" ", "0"], subfields=[pymarc.Subfield("a", subject)]))
+            if field.tag == "650" and headings:
+                heading = rng.choices(headings, cum_weights=heading_weights)[0]
+                subfields = [s for s in heading.subfields if s.code == "a"]
+                if subdivisions and rng.random() < 0.4:
+                    subfields.append(pymarc.Subfield("x", rng.choices(subdivisions, cum_weights=subdivision_weights)[0]))
+                record.add_field(pymarc.Field(tag="650", indicators=[" ", "0"], subfields=subfields))
                 continue
             record.add_field(field)
         record.add_ordered_field(pymarc.Field(tag="245", indicators=["1", "0"], subfields=[pymarc.Subfield("a", title)]))

@@ -57,6 +57,27 @@ def mixed_queries(count: int, seed: int = 7) -> list[dict]:
     return queries
 
 
+def _get(conn: http.client.HTTPConnection, params: dict) -> tuple[float, dict]:
+    start = time.perf_counter()
+    conn.request("GET", "/api/search?" + urllib.parse.urlencode(params, doseq=True))
+    body = conn.getresponse().read()
+    return (time.perf_counter() - start) * 1000, json.loads(body)
+
+
+def big_term(conn: http.client.HTTPConnection, queries: list[dict], runs: int = 30) -> None:
+    """The issue's reference case: the word nearest to 58.9 % of records, top 20 + count + two facets."""
+    from generate import _vocabulary, seed_records
+
+    total = _get(conn, {"q": "", "facet": "language", "kind": "all"})[1]["total"]
+    candidates = [(w, _get(conn, {"q": w, "facet": "language", "kind": "all"})[1]["total"])
+                  for w in _vocabulary(seed_records())[:30]]
+    word, hits = min(candidates, key=lambda c: abs(c[1] / total - 0.589))
+    for label, params in (("two facets", {"facet": ["language", "year"]}), ("all five facets", {})):
+        times = sorted(_get(conn, {"q": word, **params})[0] for _ in range(runs))
+        print(f"big term {word!r} matches {hits} of {total} records ({hits / total:.1%}): top 20 + count + "
+              f"{label}: median {statistics.median(times):.1f} ms over HTTP")
+
+
 def wait_for(port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -102,6 +123,7 @@ def main() -> None:
             if response.status != 200:
                 raise SystemExit(f"{q}: HTTP {response.status}: {body[:300]!r}")
             totals.append(json.loads(body)["total"])
+        big_term(conn, queries)
         print(
             f"search over HTTP, {len(queries)} mixed queries: p50 {percentile(latencies, 50):.1f} ms, "
             f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "

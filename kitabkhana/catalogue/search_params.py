@@ -36,8 +36,13 @@ def search_request_from_params(params, *, default_page_size: int = 20) -> Search
             values = [v for v in params.getlist(name) if v.strip()]
             if values:
                 filters[name] = values
+    facets = tuple(dict.fromkeys(v for v in params.getlist("facet") if v)) or FACETS
+    unknown = [name for name in facets if name not in FACETS]
+    if unknown:
+        raise ValueError(f"facet must be one of {', '.join(FACETS)}, got {unknown[0]!r}")
     return SearchRequest(
         q=params.get("q", "").strip(),
+        facets=facets,
         filters=filters,
         page=_int(params, "page", 1, 1, 10_000),
         page_size=_int(params, "page_size", default_page_size, 1, MAX_PAGE_SIZE),

@@ -52,3 +52,10 @@ def test_openapi_document_describes_search(client):
     assert doc["openapi"].startswith("3.")
     params = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
     assert {"q", "page", "page_size", "language", "year", "institution"} <= params
+
+
+def test_chosen_facets_only(client, catalogue):
+    body = client.get("/api/search", {"facet": ["language", "year"]}).json()
+    assert set(body["facets"]) == {"language", "year"}
+    bad = client.get("/api/search", {"facet": "colour"})
+    assert bad.status_code == 400 and "facet" in bad.json()["error"]
