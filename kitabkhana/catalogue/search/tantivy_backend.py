@@ -389,7 +389,7 @@ class TantivySearchBackend:
         for name in facets:
             columns = self._facet_columns(name)
             # Split columns are summed, so each must reach deeper than the final list; +1 for "".
-            column_size = size + 1 if len(columns) == 1 else max(size * 5, 50)
+            column_size = size + 1 if len(columns) == 1 else size * 2 + 1
             for column in columns:
                 aggregations[column] = {"terms": {"field": column, "size": column_size}}
         return aggregations
