@@ -89,7 +89,9 @@ def decode_iso2709_for_storage(raw: bytes, flavour: str | None) -> DecodedRecord
     ):
         if flavour == "unimarc":
             code = _unimarc_100a(fields)
-            stored = raw if code is not None and len(code) >= 36 and code[26:30] == b"50  " else None
+            # Positions count characters and the check counts bytes: equal only for ASCII 100$a.
+            ok = code is not None and code.isascii() and len(code) >= 36 and code[26:30] == b"50  "
+            stored = raw if ok else None
         else:
             stored = raw[:9] + b"a" + raw[10:]
     return DecodedRecord(record, encoding, warnings, flavour, stored)

@@ -32,6 +32,10 @@ _LUNAR_YEAR = 354.36708 / 365.2425
 _LUNAR_EPOCH = 622.5394
 
 
+# Years a printed imprint can carry in any of the three calendars.
+_PLAUSIBLE_YEARS = (1, 2200)
+
+
 def to_persian_digits(s: str | int) -> str:
     """ASCII digits to Persian ones (``"1399"`` → ``"۱۳۹۹"``); everything else is left as it is."""
     return str(s).translate(_TO_PERSIAN)
@@ -130,9 +134,20 @@ def describe_imprint_year(date_text: str, year: int | None) -> dict | None:
         # "1398 [2019 or 2020]" is the cataloguer saying they do not know either.
         alongside = {y for y, s in found[1:] if s == "gregorian"}
         exact = alongside.pop() if source == "solar_hijri" and len(alongside) == 1 else None
-        return _describe(first_year, source, exact)
+        return _describe_or_none(first_year, source, exact)
     if year is not None:
         source = _classify_number(year)
         if source:
-            return _describe(year, source)
+            return _describe_or_none(year, source)
     return None
+
+
+def _describe_or_none(year: int, source: str, exact: int | None = None) -> dict | None:
+    # Catalogue dates hold placeholders ("c0000", "9999 ش") that no calendar can convert; a record
+    # page shows the date as transcribed instead of failing.
+    if not _PLAUSIBLE_YEARS[0] <= year <= _PLAUSIBLE_YEARS[1]:
+        return None
+    try:
+        return _describe(year, source, exact)
+    except (ValueError, OverflowError):
+        return None

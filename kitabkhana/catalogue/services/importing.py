@@ -135,14 +135,15 @@ class _BatchWriter:
             by_key.update(rows.values_list("control_key", "pk"))
         numbers = sorted({(s, v) for _, p in prepared if p.control_key not in by_key for s, v in p.identifiers
                           if s in ("isbn", "issn")})
-        by_identifier: dict[tuple[str, str], int] = {}
+        by_identifier: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for chunk in _chunks([v for _, v in numbers]):
             rows = RecordIdentifier.objects.filter(
                 value__in=chunk, scheme__in=("isbn", "issn"), record__institution=self.institution,
                 record__deleted_at__isnull=True,
-            )
-            for scheme, value, record_id in rows.values_list("scheme", "value", "record_id"):
-                by_identifier.setdefault((scheme, value), record_id)
+            ).order_by("record_id")
+            for scheme, value, record_id, key in rows.values_list("scheme", "value", "record_id",
+                                                                  "record__control_key"):
+                by_identifier.setdefault((scheme, value), []).append((record_id, key))
         return by_key, by_identifier
 
     def write(self, batch: _Batch) -> list[tuple[int, PreparedRecord]]:
@@ -167,40 +168,43 @@ class _BatchWriter:
                 self._reject(rejections, result, RecordError(f"could not be read as a record: {type(exc).__name__}: {exc}"))
 
         by_key, by_identifier = self._existing_matches(prepared)
-        creates: dict[str, PreparedRecord] = {}  # in-batch key -> record to create
-        anonymous: list[PreparedRecord] = []
+        creates: dict[str, PreparedRecord] = {}  # in-batch key ("003|001", or "#n" without one) -> record
+        batch_identifiers: dict[tuple[str, str], str] = {}  # ISBN/ISSN -> in-batch key, for records without 001
         updates: dict[int, PreparedRecord] = {}
         skipped = 0
-        for _, p in prepared:
+        for n, (_, p) in enumerate(prepared):
             target = by_key.get(p.control_key) if p.control_key else None
             if target is None:
-                target = next((by_identifier[(s, v)] for s, v in p.identifiers if (s, v) in by_identifier), None)
+                target = _identifier_match(p, by_identifier)
             if target is not None:
                 if job.match == "skip":
                     skipped += 1
                 else:
                     updates[target] = self._combine(updates.get(target), p, job.match) if target in updates else p
                 continue
-            if p.control_key and p.control_key in creates:
+            key = p.control_key or next(
+                (batch_identifiers[i] for i in p.identifiers if i in batch_identifiers), f"#{n}"
+            )
+            if key in creates:
                 # The same record twice in one batch: the file's later copy is handled like a re-import.
                 if job.match == "skip":
                     skipped += 1
                 else:
-                    creates[p.control_key] = self._combine(creates[p.control_key], p, job.match)
+                    creates[key] = self._combine(creates[key], p, job.match)
                 continue
-            if p.control_key:
-                creates[p.control_key] = p
-            else:
-                anonymous.append(p)
+            creates[key] = p
+            if not p.control_key:
+                for identifier in p.identifiers:
+                    batch_identifiers.setdefault(identifier, key)
 
-        to_index = self._create([*creates.values(), *anonymous])
+        to_index = self._create(list(creates.values()))
         updated_ids, unchanged = self._update(updates)
         to_index += updated_ids
         ImportRejection.objects.bulk_create(rejections)
         offset, number = batch.resume_point()
         ImportJob.objects.filter(pk=job.pk).update(
             next_offset=offset, next_number=number, read=F("read") + len(batch.results),
-            created=F("created") + len(creates) + len(anonymous), updated=F("updated") + len(updated_ids),
+            created=F("created") + len(creates), updated=F("updated") + len(updated_ids),
             skipped=F("skipped") + skipped + unchanged, rejected=F("rejected") + len(rejections),
         )
         return to_index
@@ -275,6 +279,21 @@ class _BatchWriter:
             batch_size=500,
         )
         return [(r.pk, p) for r, p in changed], unchanged
+
+
+def _identifier_match(p: PreparedRecord, by_identifier: dict[tuple[str, str], list[tuple[int, str]]]) -> int | None:
+    """A stored record sharing an ISBN/ISSN with ``p``, when that makes them the same record.
+
+    Records from one source (same 003) with different 001s are different records even when they
+    share an ISBN: volumes of a set, or a number reused by a publisher. So an ISBN only matches when
+    ``p`` has no control number, or the stored record has none or came from another source.
+    """
+    agency = p.control_key.split("|", 1)[0] if p.control_key else None
+    for identifier in p.identifiers:
+        for record_id, stored_key in by_identifier.get(identifier, ()):
+            if agency is None or not stored_key or stored_key.split("|", 1)[0] != agency:
+                return record_id
+    return None
 
 
 def _index_batch(writer, stored: list[tuple[int, PreparedRecord]], institution_code: str) -> None:

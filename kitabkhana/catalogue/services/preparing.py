@@ -12,6 +12,12 @@ from kitabkhana.marc.writer import to_iso2709
 _TITLE_MAX = 2000
 
 
+def _db_text(value: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; real records occasionally carry one inside a subfield. The MARC
+    # itself (binary) keeps it; the derived columns, used for lists and sorting, drop it.
+    return value.replace("\x00", "")[:limit]
+
+
 @dataclass
 class PreparedRecord:
     marc: bytes
@@ -28,19 +34,19 @@ class PreparedRecord:
             "flavour": self.flavour,
             "control_key": self.control_key,
             "marc": self.marc,
-            "title": s.title[:_TITLE_MAX],
-            "title_original": (s.title_original or "")[:_TITLE_MAX],
-            "author": (s.authors[0] if s.authors else "")[:_TITLE_MAX],
+            "title": _db_text(s.title, _TITLE_MAX),
+            "title_original": _db_text(s.title_original or "", _TITLE_MAX),
+            "author": _db_text(s.authors[0] if s.authors else "", _TITLE_MAX),
             "year": s.year,
-            "material_type": s.material_type[:24],
-            "languages": ",".join(s.languages)[:64],
+            "material_type": _db_text(s.material_type, 24),
+            "languages": _db_text(",".join(s.languages), 64),
         }
 
 
 def control_key_of(summary: RecordSummary) -> str:
     if not summary.control_number:
         return ""
-    return f"{(summary.control_agency or '').strip()}|{summary.control_number.strip()}"[:160]
+    return _db_text(f"{(summary.control_agency or '').strip()}|{summary.control_number.strip()}", 160)
 
 
 def record_prepare(record: pymarc.Record, *, flavour: str, utf8_iso2709: bytes | None = None) -> PreparedRecord:
@@ -51,7 +57,7 @@ def record_prepare(record: pymarc.Record, *, flavour: str, utf8_iso2709: bytes |
     summary = summarise(record, flavour)
     kind = "authority" if summary.kind == "authority" else "bibliographic"
     identifiers = [("isbn", v) for v in summary.isbns] + [("issn", v) for v in summary.issns]
-    identifiers += [("other", v[:64]) for v in summary.other_numbers]
+    identifiers += [("other", _db_text(v, 64)) for v in summary.other_numbers]
     return PreparedRecord(
         marc=utf8_iso2709 if utf8_iso2709 is not None else to_iso2709(record),
         kind=kind,

@@ -50,3 +50,8 @@ def test_nothing_parseable():
 def test_to_persian_digits():
     assert to_persian_digits("1399/1400") == "۱۳۹۹/۱۴۰۰"
     assert to_persian_digits(2020) == "۲۰۲۰"
+
+
+@pytest.mark.parametrize("text", ["c0000", "0000 ش", "p0001", "9999 ش", "9999 ق", "c9999"])
+def test_placeholder_dates_give_none_not_an_error(text):
+    assert describe_imprint_year(text, None) is None

@@ -222,3 +222,46 @@ def test_every_malformed_peer_file_imports_without_harm(shared_data, demo_dir):
     for marc in Record.objects.values_list("marc", flat=True):
         record = iso2709_to_record(bytes(marc))
         assert record.leader and record.fields
+
+
+def test_nul_byte_in_a_subfield_does_not_stop_the_import(tmp_path):
+    """PostgreSQL text refuses NUL: the derived columns drop it, the MARC keeps the record as sent."""
+    record = pymarc.Record(force_utf8=True)
+    record.add_field(pymarc.Field(tag="001", data="nul-1"))
+    record.add_field(pymarc.Field(tag="245", indicators=["0", "0"], subfields=[pymarc.Subfield("a", "Bad\x00title")]))
+    path = tmp_path / "nul.mrc"
+    path.write_bytes(to_iso2709(record))
+    job = marc_file_import(path=path)
+    assert job.status == ImportJob.Status.DONE and job.created == 1
+    stored = Record.objects.get()
+    assert stored.title == "Badtitle"
+    assert iso2709_to_record(bytes(stored.marc))["245"]["a"] == "Bad\x00title"
+
+
+def _book(control: str | None, isbn: str, title: str) -> pymarc.Record:
+    record = pymarc.Record(force_utf8=True)
+    if control:
+        record.add_field(pymarc.Field(tag="001", data=control))
+        record.add_field(pymarc.Field(tag="003", data="XX-SRC"))
+    record.add_field(pymarc.Field(tag="020", indicators=[" ", " "], subfields=[pymarc.Subfield("a", isbn)]))
+    record.add_field(pymarc.Field(tag="245", indicators=["0", "0"], subfields=[pymarc.Subfield("a", title)]))
+    return record
+
+
+@pytest.mark.parametrize("batch_size", [2, 1000])
+def test_isbn_matching_never_merges_distinct_records_of_one_source(tmp_path, batch_size):
+    """Volumes of a set share an ISBN but not a 001: each is its own record, whatever the batch size.
+
+    A record without a control number is matched by its ISBN (to a stored or an earlier record).
+    """
+    volumes = [_book(f"vol-{n}", "9786226942058", f"Volume {n}") for n in range(1, 6)]
+    path = tmp_path / "set.mrc"
+    path.write_bytes(b"".join(to_iso2709(r) for r in volumes))
+    job = marc_file_import(path=path, batch_size=batch_size, match="replace")
+    assert (job.created, job.updated) == (5, 0)
+    anonymous = tmp_path / "anon.mrc"
+    anonymous.write_bytes(to_iso2709(_book(None, "978-6-226-94205-8", "Same set, no 001"))
+                          + to_iso2709(_book(None, "9786226942058", "Again")))
+    again = marc_file_import(path=anonymous, batch_size=batch_size)
+    assert (again.created, again.skipped) == (0, 2)
+    assert Record.objects.count() == 5
