@@ -66,8 +66,12 @@ def openapi_document(*, server: str) -> dict:
                                 "type": "object", "properties": {"value": {"type": "string"},
                                                                  "count": {"type": "integer"}}}}},
                             "facets_estimated": {"type": "boolean", "description":
-                                                 "Facet counts estimated from a 1/16 sample (result sets over "
-                                                 "50 000); the total is always exact."},
+                                                 "Some facet counts are estimates (see estimated_facets); "
+                                                 "the total is always exact."},
+                            "estimated_facets": {"type": "array", "items": {"type": "string"}, "description":
+                                                 "Facets whose counts are estimates: all of them when over "
+                                                 "50 000 records matched (counted on a 1/16 sample), or a "
+                                                 "facet whose values were counted in several columns."},
                         }}}}},
                     "400": {"description": "A bad parameter or query", "content": {"application/json": {"schema": _ERROR}}},
                 },

@@ -54,6 +54,7 @@ def search(request: HttpRequest) -> JsonResponse:
         "hits": [_hit(r, request, scores.get(r.pk)) for r in page.records],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in page.response.facets.items()},
         "facets_estimated": page.response.facets_estimated,
+        "estimated_facets": sorted(page.response.estimated_facets),
     }, json_dumps_params={"ensure_ascii": False})
 
 

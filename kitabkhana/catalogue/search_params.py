@@ -7,6 +7,8 @@ from kitabkhana.catalogue.search.base import FACETS, FIELDS, SearchRequest
 SORTS = ("relevance", "year_desc", "year_asc", "title")
 KINDS = ("bibliographic", "authority", "all")
 MAX_PAGE_SIZE = 100
+# Longer than any query a person types; a 100 KB query costs the index seconds of CPU.
+MAX_QUERY_LENGTH = 1000
 
 
 def _int(params, name: str, default: int, low: int, high: int) -> int:
@@ -36,12 +38,15 @@ def search_request_from_params(params, *, default_page_size: int = 20) -> Search
             values = [v for v in params.getlist(name) if v.strip()]
             if values:
                 filters[name] = values
+    q = params.get("q", "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise ValueError(f"q is {len(q)} characters long; at most {MAX_QUERY_LENGTH} are accepted")
     facets = tuple(dict.fromkeys(v for v in params.getlist("facet") if v)) or FACETS
     unknown = [name for name in facets if name not in FACETS]
     if unknown:
         raise ValueError(f"facet must be one of {', '.join(FACETS)}, got {unknown[0]!r}")
     return SearchRequest(
-        q=params.get("q", "").strip(),
+        q=q,
         facets=facets,
         filters=filters,
         page=_int(params, "page", 1, 1, 10_000),

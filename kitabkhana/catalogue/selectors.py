@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.catalogue.models import Holding, ImportJob, Record, RecordVersion
-from kitabkhana.catalogue.search.base import SearchRequest, SearchResponse
+from kitabkhana.catalogue.search.base import MAX_RESULT_WINDOW, SearchRequest, SearchResponse
 from kitabkhana.catalogue.services.indexing import search_backend
 from kitabkhana.core.errors import NotFound
 from kitabkhana.marc.derive import RecordSummary, summarise
@@ -105,8 +105,14 @@ class SearchPage:
 
     @property
     def pages(self) -> int:
+        """Pages a reader can reach: the result window caps deep paging of huge result sets."""
         size = self.response.page_size or 1
-        return max(1, (self.response.total + size - 1) // size)
+        return max(1, min((self.response.total + size - 1) // size, MAX_RESULT_WINDOW // size))
+
+    @property
+    def beyond_window(self) -> bool:
+        """True when the requested page lies past what the index pages to (the reader should refine)."""
+        return self.response.page > self.pages
 
 
 def record_search(request: SearchRequest) -> SearchPage:

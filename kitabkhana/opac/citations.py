@@ -24,8 +24,12 @@ class Citation:
     text: str
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
 def _clean(value: str | None) -> str:
-    return (value or "").strip().rstrip(_TRAILING).strip()
+    # Line breaks inside a subfield would start a new RIS tag line; every control character goes.
+    return _CONTROLS.sub(" ", value or "").strip().rstrip(_TRAILING).strip()
 
 
 def _year(summary: RecordSummary) -> str:
@@ -96,8 +100,14 @@ def citation_ris(summary: RecordSummary, *, record_url: str) -> str:
     return "\r\n".join(lines)
 
 
+_BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                   **{c: "\\" + c for c in "{}%&$#_"}}
+_BIBTEX_CHARS = re.compile(r"[\\~^{}%&$#_]")
+
+
 def _bibtex_escape(value: str) -> str:
-    return re.sub(r"([{}%&$#_])", r"\\\1", value)
+    # One pass, so the braces of a replacement are never escaped again.
+    return _BIBTEX_CHARS.sub(lambda m: _BIBTEX_SPECIAL[m.group()], _CONTROLS.sub(" ", value))
 
 
 def citation_bibtex(summary: RecordSummary, *, key: str, record_url: str) -> str:

@@ -40,6 +40,7 @@ class FacetView:
     name: str
     label: str
     values: list[FacetValue]
+    estimated: bool = False
 
 
 def _query(params: list[tuple[str, str]]) -> str:
@@ -69,7 +70,7 @@ def _facet_views(request: HttpRequest, page: SearchPage, search: SearchRequest) 
             values.insert(0, FacetValue(value, facet_value_label(name, value, page.institutions), 0, True,
                                         _query(params)))
         if values:
-            views.append(FacetView(name, facet_label(name), values))
+            views.append(FacetView(name, facet_label(name), values, name in page.response.estimated_facets))
     return views
 
 
@@ -91,7 +92,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "opac/home.html", {
         "counts": catalogue_counts(),
         "facets": _facet_views(request, browse, SearchRequest()),
-        "estimated": browse.response.facets_estimated,
     })
 
 
@@ -115,7 +115,6 @@ def search(request: HttpRequest) -> HttpResponse:
         "page": page,
         "results": results,
         "facets": _facet_views(request, page, search_request),
-        "estimated": page.response.facets_estimated,
         "active_filters": active,
         "paging": _page_links(request, page),
         "first_number": (page.response.page - 1) * page.response.page_size + 1,

@@ -59,3 +59,8 @@ def test_chosen_facets_only(client, catalogue):
     assert set(body["facets"]) == {"language", "year"}
     bad = client.get("/api/search", {"facet": "colour"})
     assert bad.status_code == 400 and "facet" in bad.json()["error"]
+
+
+def test_overlong_query_is_refused(client):
+    response = client.get("/api/search", {"q": "word " * 300})
+    assert response.status_code == 400 and "at most 1000" in response.json()["error"]

@@ -20,6 +20,8 @@ FIELDS: tuple[str, ...] = (
 )
 SORTS: tuple[str, ...] = ("relevance", "year_desc", "year_asc", "title")
 KINDS: tuple[str, ...] = ("bibliographic", "authority")
+#: The deepest hit any backend pages to: readers refine long before; deeper paging costs memory.
+MAX_RESULT_WINDOW = 100_000
 
 
 class QuerySyntaxError(ValueError):
@@ -77,8 +79,13 @@ class SearchResponse:
     facets: dict[str, list[tuple[str, int]]]
     page: int
     page_size: int
-    #: True when the result set was so large that facet counts were estimated from a sample
-    facets_estimated: bool = False
+    #: facets whose counts are estimates: all of them when a huge result set was sampled, or one
+    #: whose values were counted in several columns and may have lost some of a value's count
+    estimated_facets: frozenset[str] = frozenset()
+
+    @property
+    def facets_estimated(self) -> bool:
+        return bool(self.estimated_facets)
 
 
 class IndexWriter(Protocol):

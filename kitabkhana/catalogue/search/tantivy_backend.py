@@ -27,6 +27,7 @@ import tantivy
 from kitabkhana.catalogue.search.base import (
     FACETS,
     KINDS,
+    MAX_RESULT_WINDOW,
     SORTS,
     Hit,
     IndexDocument,
@@ -83,7 +84,6 @@ _SORT = {
 _SORT_TITLE_LENGTH = 120  # enough to order by; keeps the fast-field dictionary small
 _BULK_HEAP = 256_000_000
 _SMALL_HEAP = 50_000_000
-_MAX_RESULT_WINDOW = 100_000  # deepest hit a reader can page to; deeper paging costs memory, not insight
 # Facets over a result set larger than this are counted on the 1/_SAMPLE_BUCKETS of it whose
 # record_id % _SAMPLE_BUCKETS == 0, and scaled up (flagged as estimates). Counting five facets over
 # 600 000 matches costs ~70 ms on a 2-core machine, a sixteenth of them ~8 ms; a reader choosing a
@@ -350,7 +350,7 @@ class TantivySearchBackend:
         query = self._request_query(request)
         searcher = self.index.searcher()
         offset = (page - 1) * page_size
-        limit = min(page_size, max(0, _MAX_RESULT_WINDOW - offset))
+        limit = min(page_size, max(0, MAX_RESULT_WINDOW - offset))
 
         # One aggregation pass gives the facets and the total: material_type_1 holds exactly one
         # value per document ("" for none), so its buckets plus the remainder count every match.
@@ -371,8 +371,12 @@ class TantivySearchBackend:
             scale = total / max(1, self._total(result))
         elif request.facets:
             result = searcher.aggregate(query, aggregations)
-        facets = {name: self._buckets([result.get(c) for c in self._facet_columns(name)], size, scale)
-                  for name in request.facets}
+        facets: dict[str, list[tuple[str, int]]] = {}
+        estimated_facets = set(request.facets) if estimated else set()
+        for name in request.facets:
+            facets[name], exact = self._buckets([result.get(c) for c in self._facet_columns(name)], size, scale)
+            if not exact:
+                estimated_facets.add(name)
         found = searcher.search(query, limit, count=False, offset=offset, **self._order(request)) if limit else None
 
         hits: list[Hit] = []
@@ -382,7 +386,7 @@ class TantivySearchBackend:
             hits = [Hit(int(rid), float(key) if relevance else None)
                     for (key, _), rid in zip(found.hits, ids, strict=True) if rid is not None]
         return SearchResponse(total=total, hits=hits, facets=facets, page=page, page_size=page_size,
-                              facets_estimated=estimated)
+                              estimated_facets=frozenset(estimated_facets))
 
     def _aggregations(self, facets: Iterable[str], size: int) -> dict[str, dict]:
         aggregations: dict[str, dict] = {_TOTAL_COLUMN: {"terms": {"field": _TOTAL_COLUMN, "size": size + 1}}}
@@ -412,17 +416,26 @@ class TantivySearchBackend:
         return (*single, multi) if multi else single
 
     @staticmethod
-    def _buckets(results: list[dict | None], size: int, scale: float = 1.0) -> list[tuple[str, int]]:
+    def _buckets(results: list[dict | None], size: int, scale: float = 1.0) -> tuple[list[tuple[str, int]], bool]:
+        """Top values summed over a facet's columns, and whether those counts are exact.
+
+        A value outside one column's top list loses that column's count; it can lose at most the
+        smallest count that column listed, so the counts are exact when no cut-off column listed any.
+        """
         counts: dict[str, int] = {}
+        lost = 0
         for result in results:
-            for bucket in (result or {}).get("buckets", []):
+            buckets = (result or {}).get("buckets", [])
+            for bucket in buckets:
                 key = str(bucket["key"])
                 if key == _NO_VALUE:
                     continue
                 counts[key] = counts.get(key, 0) + int(bucket["doc_count"])
+            if len(results) > 1 and buckets and int((result or {}).get("sum_other_doc_count", 0)):
+                lost += int(buckets[-1]["doc_count"])
         if scale != 1.0:
             counts = {key: max(1, round(count * scale)) for key, count in counts.items()}
-        return sorted(counts.items(), key=lambda v: (-v[1], v[0]))[:size]
+        return sorted(counts.items(), key=lambda v: (-v[1], v[0]))[:size], lost == 0
 
     # -- query tree → tantivy ------------------------------------------------------------------
 

@@ -29,7 +29,13 @@ from kitabkhana.accounts.models import Institution
 from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue.models import ImportJob, ImportRejection, Record, RecordIdentifier, RecordVersion
 from kitabkhana.catalogue.services.bulk import db_datetime, rows_insert
-from kitabkhana.catalogue.services.indexing import index_document, records_index_pending, search_backend
+from kitabkhana.catalogue.services.indexing import (
+    index_document,
+    index_missing,
+    index_rebuild,
+    records_index_pending,
+    search_backend,
+)
 from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepare
 from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.marc.errors import FileFormatError, MarcError, RecordError
@@ -359,6 +365,8 @@ def marc_file_import(
         return job
 
     # Anything a crash left unindexed goes in first, so the index matches the database before we add to it.
+    if index_missing():
+        index_rebuild()
     records_index_pending()
     job = _job_for(path=path, source_name=source, institution=institution, fmt=fmt, flavour=flavour or "",
                    match=match, user=user)

@@ -117,3 +117,12 @@ def index_after_commit(record_ids: list[int]) -> None:
         records_index(record_ids=record_ids)
     except Exception:
         log.exception("indexing records %s failed; they stay pending for `kitabkhana reindex --pending`", record_ids)
+
+
+def index_missing() -> bool:
+    """True when the index is empty while the database holds live records.
+
+    That is what an index replaced after a schema or engine upgrade looks like (the backend starts
+    an empty one rather than fail); records are not flagged for it, so the outbox cannot repair it.
+    """
+    return search_backend().count() == 0 and Record.objects.filter(deleted_at__isnull=True).exists()

@@ -202,3 +202,21 @@ def test_facets_of_a_huge_result_set_are_estimated_from_a_sample(tmp_path, monke
     assert abs(counts["per"] - 2286) <= 229 and abs(counts["eng"] - 914) <= 92
     assert [h.record_id for h in estimated.hits] == [h.record_id for h in exact.hits]
     backend.close()
+
+
+def test_a_facet_counted_over_cut_off_columns_is_flagged_as_estimated(tmp_path):
+    """"Poetry" is first subject of 5 records (cut from that column's top list) and third of 60 more."""
+    backend = TantivySearchBackend(str(tmp_path / "subjects"))
+    docs, n = [], 0
+    for h in range(8):
+        for _ in range(20):
+            n += 1
+            extra = ["Filler", "Poetry"] if n <= 60 else []
+            docs.append(_doc(n, f"book {n}", subjects=[f"Heading {h}", *extra]))
+    docs += [_doc(1000 + i, f"book {1000 + i}", subjects=["Poetry"]) for i in range(5)]
+    backend.upsert(docs)
+    response = backend.search(SearchRequest(q="book", facets=("subject", "language"), facet_size=2))
+    assert "subject" in response.estimated_facets and "language" not in response.estimated_facets
+    # Poetry's 5 first-column records fell below that column's cut-off: 60 shown for 65, hence the flag.
+    assert dict(response.facets["subject"])["Poetry"] == 60
+    backend.close()

@@ -265,3 +265,19 @@ def test_isbn_matching_never_merges_distinct_records_of_one_source(tmp_path, bat
     again = marc_file_import(path=anonymous, batch_size=batch_size)
     assert (again.created, again.skipped) == (0, 2)
     assert Record.objects.count() == 5
+
+
+def test_an_emptied_index_is_rebuilt_before_the_next_import_and_when_the_server_starts(
+    demo_dir, django_capture_on_commit_callbacks
+):
+    """An index replaced by an empty one (schema or engine upgrade) is refilled from the database."""
+    from kitabkhana.core.signals import serving_started
+
+    marc_file_import(path=demo_dir / "traject-test_data.utf8.mrc")
+    search_backend().clear()
+    marc_file_import(path=demo_dir / "trln-marc-to-argot-880-fixtures.mrc")
+    assert search_backend().count() == Record.objects.count() == 49
+    search_backend().clear()
+    with django_capture_on_commit_callbacks(execute=True):  # the tests' inline task backend runs it then
+        serving_started.send(sender=None)
+    assert search_backend().count() == 49
