@@ -366,6 +366,8 @@ def _utf8_fields(fields: list[RawField]) -> list[pymarc.Field] | None:
         field = new_field(field_class)
         field.tag = tag
         if tag < "010" and tag.isdigit():
+            if "\x1f" in text:
+                return None  # a delimiter inside a control field: the writer refuses it, so no shortcut
             field.control_field, field.data, field._indicators, field.subfields = True, text, None, []
         else:
             parts = text.split("\x1f")

@@ -59,7 +59,7 @@ def record_prepare(record: pymarc.Record, *, flavour: str, utf8_iso2709: bytes |
     identifiers = [("isbn", v) for v in summary.isbns] + [("issn", v) for v in summary.issns]
     identifiers += [("other", _db_text(v, 64)) for v in summary.other_numbers]
     return PreparedRecord(
-        marc=utf8_iso2709 if utf8_iso2709 is not None else to_iso2709(record),
+        marc=utf8_iso2709 if utf8_iso2709 is not None else to_iso2709(record, flavour=flavour),
         kind=kind,
         flavour=flavour,
         control_key=control_key_of(summary),
