@@ -87,3 +87,27 @@ def test_upload_runs_an_import_task(client, cataloguer, demo_dir):
     assert job.created == 19 and job.profile_report["records_checked"] == 19
     status = client.get(f"/tasks/{run.pk}/status.json").json()
     assert status["status"] == "done" and status["result"]["created"] == 19
+
+
+def test_history_shows_the_diff_and_restores_a_version(client, cataloguer, demo_dir):
+    marc_file_import(path=demo_dir / "traject-test_data.utf8.mrc")
+    record = Record.objects.order_by("pk").first()
+    original = bytes(record.marc)
+    client.post(f"/staff/records/{record.pk}/edit/", _editor_post(record, 1, "A retitled record"))
+    page = client.get(f"/staff/records/{record.pk}/history/").content.decode()
+    assert "A retitled record" in page and "245" in page
+    response = client.post(f"/staff/records/{record.pk}/history/1/restore/", {"expected_version": "2"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.version == 3 and bytes(record.marc) == original
+
+
+def test_holding_is_added_for_an_institution_and_shown_publicly(client, cataloguer, demo_dir):
+    marc_file_import(path=demo_dir / "traject-test_data.utf8.mrc")
+    record = Record.objects.order_by("pk").first()
+    response = client.post(f"/staff/records/{record.pk}/holdings/add/",
+                           {"location": "Main reading room", "call_number": "PK 6416 .P57", "barcode": "NL000123"})
+    assert response.status_code == 302
+    holding = record.holdings.get()
+    assert (holding.institution.code, holding.barcode) == ("NL", "NL000123")
+    assert "PK 6416 .P57" in client.get(f"/records/{record.pk}/").content.decode()
