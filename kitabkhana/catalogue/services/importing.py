@@ -129,7 +129,9 @@ class _BatchWriter:
         message = getattr(error, "message", None) or str(error)
         rejections.append(
             ImportRejection(
-                job=self.job, record_number=result.number, offset=result.offset, field=str(fld)[:16], reason=message
+                job=self.job, record_number=result.number, field=str(fld)[:16], reason=message,
+                # MARCXML has no byte offsets (iterparse gives lines; the message names the line).
+                offset=result.offset if self.job.format == "iso2709" else None,
             )
         )
 

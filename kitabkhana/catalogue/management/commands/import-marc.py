@@ -92,10 +92,9 @@ class Command(BaseCommand):
                 if job.profile_report:
                     self._print_profile_report(name, job.profile_report)
                 for rejection in job.rejections.all()[:5]:
-                    self.stderr.write(
-                        f"  {name}: record {rejection.record_number} (byte {rejection.offset})"
-                        f"{', field ' + rejection.field if rejection.field else ''}: {rejection.reason}"
-                    )
+                    where = f" (byte {rejection.offset})" if rejection.offset is not None else ""
+                    field = f", field {rejection.field}" if rejection.field else ""
+                    self.stderr.write(f"  {name}: record {rejection.record_number}{where}{field}: {rejection.reason}")
         if options["json"]:
             self.stdout.write(json.dumps({**totals, "failed_files": failed}))
         if failed:
