@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from kitabkhana.catalogue.search.base import FACETS, FIELDS, SearchRequest
+from kitabkhana.catalogue.search.base import FACETS, FIELDS, SORTS, SearchRequest
+from kitabkhana.catalogue.search.base import KINDS as INDEX_KINDS
 
-SORTS = ("relevance", "year_desc", "year_asc", "title")
-KINDS = ("bibliographic", "authority", "all")
+KINDS = (*INDEX_KINDS, "all")
 MAX_PAGE_SIZE = 100
 # Longer than any query a person types; a 100 KB query costs the index seconds of CPU.
 MAX_QUERY_LENGTH = 1000

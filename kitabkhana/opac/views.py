@@ -79,7 +79,8 @@ def _page_links(request: HttpRequest, page: SearchPage) -> dict:
     current = page.response.page
     links = {"current": current, "pages": page.pages}
     if current > 1:
-        links["previous"] = _query([*base, ("page", str(current - 1))])
+        # Past the result window, "previous" leads back to the last page that can be shown.
+        links["previous"] = _query([*base, ("page", str(min(current - 1, page.pages)))])
     if current < page.pages:
         links["next"] = _query([*base, ("page", str(current + 1))])
     return links

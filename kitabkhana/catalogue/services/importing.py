@@ -50,6 +50,8 @@ MATCH_RULES = ("skip", "replace", "merge")
 FORMATS = ("iso2709", "marcxml")
 FLAVOURS = ("marc21", "unimarc")
 _LOOKUP_CHUNK = 500
+# Identifiers that say two records describe the same edition (system numbers in 035 do not).
+_MATCHING_SCHEMES = ("isbn", "issn")
 
 ProgressCallback = Callable[[ImportJob, int], None]
 
@@ -142,11 +144,11 @@ class _BatchWriter:
             rows = Record.objects.filter(institution=self.institution, control_key__in=chunk, deleted_at__isnull=True)
             by_key.update(rows.values_list("control_key", "pk"))
         numbers = sorted({(s, v) for _, p in prepared if p.control_key not in by_key for s, v in p.identifiers
-                          if s in ("isbn", "issn")})
+                          if s in _MATCHING_SCHEMES})
         by_identifier: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for chunk in _chunks([v for _, v in numbers]):
             rows = RecordIdentifier.objects.filter(
-                value__in=chunk, scheme__in=("isbn", "issn"), record__institution=self.institution,
+                value__in=chunk, scheme__in=_MATCHING_SCHEMES, record__institution=self.institution,
                 record__deleted_at__isnull=True,
             ).order_by("record_id")
             for scheme, value, record_id, key in rows.values_list("scheme", "value", "record_id",
@@ -203,7 +205,8 @@ class _BatchWriter:
             creates[key] = p
             if not p.control_key:
                 for identifier in p.identifiers:
-                    batch_identifiers.setdefault(identifier, key)
+                    if identifier[0] in _MATCHING_SCHEMES:
+                        batch_identifiers.setdefault(identifier, key)
 
         to_index = self._create(list(creates.values()))
         updated_ids, unchanged = self._update(updates)
