@@ -28,6 +28,10 @@ INSTALLED_APPS = [
     "kitabkhana.accounts",
     "kitabkhana.tasks",
     "kitabkhana.catalogue",
+    "kitabkhana.union",
+    "kitabkhana.harvest",
+    "kitabkhana.oai",
+    "kitabkhana.sru",
     "kitabkhana.opac",
     "kitabkhana.api",
 ]

@@ -17,6 +17,38 @@ class Flavour(models.TextChoices):
     UNIMARC = "unimarc", "UNIMARC"
 
 
+class Cluster(models.Model):
+    """One manifestation in the union catalogue: every record, from every source, that describes it.
+
+    Membership is decided by the union app (matching, staff split/merge); the catalogue only reads it
+    to show and index a cluster once.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"cluster {self.pk}"
+
+
+class Collection(models.Model):
+    """A named collection (rare books, manuscripts, a provincial centre's local fonds); an OAI-PMH set."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    names = models.JSONField(default=dict, blank=True)
+    institution = models.ForeignKey(
+        "accounts.Institution", null=True, blank=True, on_delete=models.PROTECT, related_name="collections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
 class Record(models.Model):
     kind = models.CharField(max_length=16, choices=RecordKind.choices, default=RecordKind.BIBLIOGRAPHIC)
     flavour = models.CharField(max_length=8, choices=Flavour.choices)
@@ -36,11 +68,17 @@ class Record(models.Model):
     # so a crash between the database commit and the index commit is repaired by `reindex --pending`.
     needs_index = models.BooleanField(default=True, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL, related_name="records")
+    collections = models.ManyToManyField(Collection, blank=True, related_name="records")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The OAI-PMH datestamp: every change, deletion included, moves it.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["institution", "control_key"], name="record_inst_control")]
+        indexes = [
+            models.Index(fields=["institution", "control_key"], name="record_inst_control"),
+            models.Index(fields=["updated_at", "id"], name="record_datestamp"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.title[:60]}"

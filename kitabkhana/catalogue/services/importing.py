@@ -33,10 +33,12 @@ from kitabkhana.catalogue.services.indexing import (
     index_document,
     index_missing,
     index_rebuild,
+    records_index,
     records_index_pending,
     search_backend,
 )
 from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepare
+from kitabkhana.catalogue.signals import records_stored_send
 from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.marc.errors import FileFormatError, MarcError, RecordError
 from kitabkhana.marc.merge import merge_records
@@ -125,6 +127,8 @@ class _BatchWriter:
         # Aggregated as we go: a million-record file must not keep every message in memory.
         self.profile = ProfileReport() if check_profile else None
         self.note = f"import of {Path(job.source_name).name} (job {job.pk})"[:255]
+        # Other records the last batch changed through the union catalogue (cluster membership).
+        self.also_index: set[int] = set()
 
     def _reject(self, rejections: list[ImportRejection], result: ReadResult, error: Exception) -> None:
         fld = getattr(error, "field", None) or ""
@@ -211,6 +215,9 @@ class _BatchWriter:
         to_index = self._create(list(creates.values()))
         updated_ids, unchanged = self._update(updates)
         to_index += updated_ids
+        self.also_index = records_stored_send(
+            sender=self, record_ids=[pk for pk, _ in to_index], institution_id=self.institution.pk
+        )
         ImportRejection.objects.bulk_create(rejections)
         offset, number = batch.resume_point()
         ImportJob.objects.filter(pk=job.pk).update(
@@ -307,17 +314,41 @@ def _identifier_match(p: PreparedRecord, by_identifier: dict[tuple[str, str], li
     return None
 
 
-def _index_batch(writer, stored: list[tuple[int, PreparedRecord]], institution_code: str) -> None:
-    if not stored:
+def _index_batch(writer, stored: list[tuple[int, PreparedRecord]], institution_code: str,
+                 also_index: set[int] = frozenset()) -> None:
+    """Index a committed batch: records on their own straight from their summaries, clusters afresh."""
+    if not stored and not also_index:
         return
+    ids = [pk for pk, _ in stored]
+    clustered: set[int] = set()
+    for chunk in _chunks(ids):
+        clustered.update(Record.objects.filter(pk__in=chunk, cluster__isnull=False).values_list("pk", flat=True))
     writer.upsert(
         index_document(record_id=pk, kind=p.kind, summary=p.summary, institution_codes=[institution_code])
-        for pk, p in stored
+        for pk, p in stored if pk not in clustered
     )
+    if clustered or also_index:
+        records_index(record_ids=sorted(clustered | set(also_index)), writer=writer)
     writer.commit()
-    ids = [pk for pk, _ in stored]
     for chunk in _chunks(ids):
         Record.objects.filter(pk__in=chunk).update(needs_index=False)
+
+
+def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None) -> list[int]:
+    """Store already-read records as one batch of ``job`` (one transaction), then index them.
+
+    For sources that are not files (an OAI-PMH harvest, a copy-cataloguing fetch): they read records
+    themselves and account for them in an ImportJob of their own (counts, rejections by record number).
+    Returns the ids of the records created or changed.
+    """
+    writer_ = _BatchWriter(job, job.institution, user)
+    batch = _Batch(results=list(results))
+    with transaction.atomic():
+        stored = writer_.write(batch) if results else []
+    if stored or writer_.also_index:
+        with search_backend().bulk() as index_writer:
+            _index_batch(index_writer, stored, job.institution.code, writer_.also_index)
+    return [pk for pk, _ in stored]
 
 
 def write_rejection_report(job: ImportJob) -> Path:
@@ -388,7 +419,7 @@ def marc_file_import(
             for batch in _batches(results, size):
                 with transaction.atomic():
                     stored = writer_.write(batch)
-                _index_batch(index_writer, stored, institution.code)
+                _index_batch(index_writer, stored, institution.code, writer_.also_index)
                 if progress:
                     job.refresh_from_db()
                     progress(job, batch.resume_point()[0])

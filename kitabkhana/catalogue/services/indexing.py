@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import Min
 
 from kitabkhana.catalogue.models import Record
-from kitabkhana.catalogue.search.base import IndexDocument, SearchBackend
+from kitabkhana.catalogue.search.base import IndexDocument, IndexWriter, SearchBackend
 from kitabkhana.core.backends import load_backend
 from kitabkhana.marc.derive import RecordSummary, summarise
 from kitabkhana.marc.writer import iso2709_to_record
@@ -41,36 +42,89 @@ def index_document(*, record_id: int, kind: str, summary: RecordSummary, institu
     )
 
 
-def _documents(records: Iterable[Record]) -> Iterator[IndexDocument]:
-    for record in records:
-        summary = summarise(iso2709_to_record(bytes(record.marc)), record.flavour)
-        codes = sorted({record.institution.code, *(h.institution.code for h in record.holdings.all())})
-        yield index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
+def _document(record: Record) -> IndexDocument:
+    summary = summarise(iso2709_to_record(bytes(record.marc)), record.flavour)
+    codes = sorted({record.institution.code, *(h.institution.code for h in record.holdings.all())})
+    return index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
 
 
-def _records(ids: list[int]):
-    return (
-        Record.objects.filter(pk__in=ids)
-        .select_related("institution")
-        .prefetch_related("holdings__institution")
-        .order_by("pk")
+def _cluster_document(primary: IndexDocument, others: list[IndexDocument]) -> IndexDocument:
+    """One entry for a whole cluster: found by any member's words, held by every member's institution."""
+    def union(values: Iterable[list[str]]) -> list[str]:
+        return list(dict.fromkeys(v for vs in values for v in vs))
+
+    docs = [primary, *others]
+    return IndexDocument(
+        record_id=primary.record_id, kind=primary.kind,
+        title=union(d.title for d in docs), author=union(d.author for d in docs),
+        subject=union(d.subject for d in docs), isbn=union(d.isbn for d in docs), issn=union(d.issn for d in docs),
+        year=primary.year if primary.year is not None else next((d.year for d in others if d.year), None),
+        language=union(d.language for d in docs), institution=sorted(set(union(d.institution for d in docs))),
+        material_type=primary.material_type, text=" ".join(d.text for d in docs if d.text),
+        sort_title=primary.sort_title,
     )
 
 
-def records_index(*, record_ids: Iterable[int]) -> int:
-    """Bring the index up to date for these records (fetched afresh, so it is safe to run twice)."""
+def cluster_primary_ids(cluster_ids: Iterable[int]) -> dict[int, int]:
+    """cluster id → the record that stands for it in search results (its oldest live member)."""
+    rows = (Record.objects.filter(cluster_id__in=list(cluster_ids), deleted_at__isnull=True)
+            .values("cluster_id").annotate(primary=Min("id")))
+    return {row["cluster_id"]: row["primary"] for row in rows}
+
+
+def _index_changes(records: list[Record]) -> tuple[list[IndexDocument], set[int]]:
+    """Documents to upsert and ids to remove, for these live records, with clusters indexed once."""
+    docs: list[IndexDocument] = []
+    remove: set[int] = set()
+    clustered: dict[int, list[Record]] = {}
+    for record in records:
+        if record.cluster_id is None:
+            docs.append(_document(record))
+        else:
+            clustered.setdefault(record.cluster_id, []).append(record)
+    if clustered:
+        primaries = cluster_primary_ids(clustered)
+        members = _records_query().filter(cluster_id__in=list(clustered), deleted_at__isnull=True)
+        by_cluster: dict[int, list[Record]] = {}
+        for member in members:
+            by_cluster.setdefault(member.cluster_id, []).append(member)
+        for cluster_id, group in by_cluster.items():
+            primary_id = primaries[cluster_id]
+            remove.update(m.pk for m in group if m.pk != primary_id)
+            member_docs = {m.pk: _document(m) for m in group}
+            primary = member_docs.pop(primary_id)
+            docs.append(_cluster_document(primary, list(member_docs.values())) if member_docs else primary)
+    return docs, remove
+
+
+def _records_query():
+    return Record.objects.select_related("institution").prefetch_related("holdings__institution").order_by("pk")
+
+
+def _records(ids: list[int]):
+    return _records_query().filter(pk__in=ids)
+
+
+def records_index(*, record_ids: Iterable[int], writer: IndexWriter | None = None) -> int:
+    """Bring the index up to date for these records (fetched afresh, so it is safe to run twice).
+
+    ``writer``: an open bulk writer to use (an import holds one); otherwise the backend is used directly.
+    """
     ids = list(record_ids)
-    backend = search_backend()
+    target = writer or search_backend()
     done = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         live = list(_records(chunk).filter(deleted_at__isnull=True))
-        backend.upsert(_documents(live))
-        gone = set(chunk) - {r.pk for r in live}
+        docs, remove = _index_changes(live)
+        target.upsert(docs)
+        gone = (set(chunk) - {r.pk for r in live}) | remove
         if gone:
-            backend.delete(gone)
+            target.delete(gone)
         Record.objects.filter(pk__in=chunk).update(needs_index=False)
         done += len(chunk)
+    if writer is not None:
+        writer.commit()
     return done
 
 
@@ -101,7 +155,10 @@ def index_rebuild(*, progress=None) -> int:
             )
             if not ids:
                 break
-            writer.upsert(_documents(_records(ids)))
+            docs, remove = _index_changes(list(_records(ids)))
+            writer.upsert(docs)
+            if remove:
+                writer.delete(remove)
             writer.commit()
             Record.objects.filter(pk__in=ids).update(needs_index=False)
             last = ids[-1]

@@ -14,6 +14,7 @@ from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue.models import Holding, Record, RecordIdentifier, RecordVersion
 from kitabkhana.catalogue.services.indexing import index_after_commit
 from kitabkhana.catalogue.services.preparing import PreparedRecord, record_prepare
+from kitabkhana.catalogue.signals import records_stored_send
 from kitabkhana.core.errors import ConcurrentEdit, NotFound, ValidationFailed
 from kitabkhana.marc.errors import RecordError
 from kitabkhana.marc.writer import iso2709_to_record
@@ -42,8 +43,14 @@ def record_create(
         institution=institution, changed_by=user, note=note[:255],
     )
     RecordIdentifier.objects.bulk_create(_identifiers(record.pk, prepared))
-    transaction.on_commit(partial(index_after_commit, [record.pk]))
+    _stored(record)
     return record
+
+
+def _stored(record: Record) -> None:
+    """Tell the union catalogue (inside this transaction), then index this record and what that changed."""
+    also = records_stored_send(sender=record_create, record_ids=[record.pk], institution_id=record.institution_id)
+    transaction.on_commit(partial(index_after_commit, [record.pk, *sorted(also)]))
 
 
 def _write_version(
@@ -69,7 +76,7 @@ def _write_version(
     )
     RecordIdentifier.objects.filter(record=record).delete()
     RecordIdentifier.objects.bulk_create(_identifiers(record.pk, prepared))
-    transaction.on_commit(partial(index_after_commit, [record.pk]))
+    _stored(record)
     return record
 
 
@@ -99,8 +106,9 @@ def record_restore(*, record: Record, version: int, expected_version: int, user=
 @transaction.atomic
 def record_delete(*, record: Record, expected_version: int, user=None, note: str = "") -> Record:
     """Withdraw a record; it stays in the database (history, and deleted-record reporting for harvesters)."""
+    now = timezone.now()
     changed = Record.objects.filter(pk=record.pk, version=expected_version, deleted_at__isnull=True).update(
-        version=F("version") + 1, deleted_at=timezone.now(), needs_index=True
+        version=F("version") + 1, deleted_at=now, updated_at=now, needs_index=True
     )
     if not changed:
         current = Record.objects.filter(pk=record.pk).values_list("version", flat=True).first()
@@ -110,7 +118,7 @@ def record_delete(*, record: Record, expected_version: int, user=None, note: str
         record=record, version=record.version, marc=record.marc, action=RecordVersion.Action.DELETE,
         institution=record.institution, changed_by=user, note=note[:255],
     )
-    transaction.on_commit(partial(index_after_commit, [record.pk]))
+    _stored(record)
     return record
 
 
