@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pymarc
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.catalogue.models import Holding, ImportJob, Record, RecordVersion
@@ -48,6 +49,10 @@ class RecordView:
     holdings: list[Holding]
     imprint_years: dict | None  # {"gregorian": ..., "solar_hijri": ...} for Iranian imprints
     marc_lines: list[MarcLine]
+    #: Every library holding this manifestation: the record's, its holdings', and its cluster's members'.
+    held_by: list[Institution] = field(default_factory=list)
+    #: The other live records of the record's cluster (the same book as catalogued elsewhere).
+    cluster_records: list[Record] = field(default_factory=list)
 
 
 def _marc_lines(marc: pymarc.Record) -> list[MarcLine]:
@@ -73,7 +78,48 @@ def record_view(record: Record) -> RecordView:
     summary = summarise(marc, record.flavour)
     years = describe_imprint_year(summary.date_text, summary.year) if _is_iranian_imprint(summary, marc) else None
     holdings = list(record.holdings.select_related("institution").order_by("institution__code", "call_number"))
-    return RecordView(record, marc, summary, holdings, years, _marc_lines(marc))
+    members = cluster_records_of([record])
+    others = [r for r in members.get(record.pk, []) if r.pk != record.pk]
+    return RecordView(record, marc, summary, holdings, years, _marc_lines(marc),
+                      held_by=records_held_by([record])[record.pk], cluster_records=others)
+
+
+def cluster_records_of(records: list[Record]) -> dict[int, list[Record]]:
+    """record id → the live records of its cluster, oldest first (only for clustered records)."""
+    cluster_ids = {r.cluster_id for r in records if r.cluster_id}
+    if not cluster_ids:
+        return {}
+    by_cluster: dict[int, list[Record]] = {}
+    members = (Record.objects.filter(cluster_id__in=cluster_ids, deleted_at__isnull=True)
+               .select_related("institution").defer("marc").order_by("pk"))
+    for member in members:
+        by_cluster.setdefault(member.cluster_id, []).append(member)
+    return {r.pk: by_cluster.get(r.cluster_id, []) for r in records if r.cluster_id}
+
+
+_KIND_ORDER = {"national": 0, "provincial": 1, "partner": 2}
+
+
+def records_held_by(records: list[Record]) -> dict[int, list[Institution]]:
+    """record id → the libraries holding it: its own, its holdings', and every cluster member's.
+
+    National library first, then provincial centres, then partners, each by name.
+    """
+    members = cluster_records_of(records)
+    all_ids = {m.pk for r in records for m in members.get(r.pk, [r])}
+    holding_rows = Holding.objects.filter(record_id__in=all_ids).values_list("record_id", "institution_id")
+    by_record: dict[int, set[int]] = {}
+    for record_id, institution_id in holding_rows:
+        by_record.setdefault(record_id, set()).add(institution_id)
+    wanted: dict[int, set[int]] = {}
+    for r in records:
+        group = members.get(r.pk, [r])
+        wanted[r.pk] = {m.institution_id for m in group} | {i for m in group for i in by_record.get(m.pk, ())}
+    institutions = Institution.objects.in_bulk({i for ids in wanted.values() for i in ids})
+    return {
+        pk: sorted((institutions[i] for i in ids), key=lambda inst: (_KIND_ORDER.get(inst.kind, 3), inst.name))
+        for pk, ids in wanted.items()
+    }
 
 
 def record_versions(record: Record) -> QuerySet[RecordVersion]:
@@ -98,6 +144,7 @@ class SearchPage:
     response: SearchResponse
     records: list[Record]
     institutions: dict[str, str]
+    held_by: dict[int, list[Institution]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -121,8 +168,10 @@ def record_search(request: SearchRequest) -> SearchPage:
     ids = [hit.record_id for hit in response.hits]
     by_id = Record.objects.select_related("institution").filter(deleted_at__isnull=True).in_bulk(ids)
     codes = {code for values in response.facets.get("institution", []) for code in [values[0]]}
-    names = dict(Institution.objects.filter(code__in=codes).values_list("code", "name"))
-    return SearchPage(response, [by_id[i] for i in ids if i in by_id], names)
+    language = get_language() or ""
+    names = {inst.code: inst.name_in(language.split("-")[0]) for inst in Institution.objects.filter(code__in=codes)}
+    records = [by_id[i] for i in ids if i in by_id]
+    return SearchPage(response, records, names, records_held_by(records))
 
 
 def catalogue_counts() -> dict[str, int]:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from kitabkhana.accounts.selectors import can_catalogue
@@ -108,6 +109,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "record": r,
         "material_type": material_type_label(r.material_type),
         "languages": [facet_value_label("language", code, {}) for code in r.languages.split(",") if code],
+        "held_by": _institution_names(page.held_by.get(r.pk, [])),
     } for r in page.records]
     active = [(name, value, facet_value_label(name, value, page.institutions))
               for name, values in search_request.filters.items() for value in values]
@@ -121,6 +123,11 @@ def search(request: HttpRequest) -> HttpResponse:
         "first_number": (page.response.page - 1) * page.response.page_size + 1,
         "hidden_filters": [(k, v) for k, v in _params_without_page(request) if k not in ("q", "sort")],
     })
+
+
+def _institution_names(institutions) -> list[str]:
+    language = (get_language() or "").split("-")[0]
+    return [inst.name_in(language) for inst in institutions]
 
 
 def _record_or_404(record_id: int):
@@ -143,6 +150,7 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
         "formats": EXPORT_FORMATS,
         "citation_exports": list(cite.EXPORTS),
         "can_edit": can_catalogue(request.user),
+        "held_by": _institution_names(view.held_by),
     })
 
 
