@@ -24,6 +24,10 @@ INSTITUTIONS = [
     ("IR-ISF", "Isfahan Provincial Centre", "provincial", "IR", {"fa": "مرکز استانی اصفهان"}),
     ("RU-NLR", "National Library of Russia", "partner", "RU", {"ru": "Российская национальная библиотека"}),
     ("TR-MK", "National Library of Türkiye", "partner", "TR", {"tr": "Millî Kütüphane"}),
+    # Real copies of some of the Cairo records as other libraries catalogued them: the union catalogue
+    # clusters them with ours (and keeps apart the same-titled different books among them).
+    ("ACO", "Arabic Collections Online partner libraries", "partner", "US", {}),
+    ("OCoLC", "OCLC WorldCat (copy-cataloguing source)", "partner", "US", {}),
 ]
 # file → owning institution (None: the national library)
 FILES = [
@@ -34,6 +38,8 @@ FILES = [
     ("traject-test_data.utf8.mrc", "IR-ISF"),
     ("trln-marc-to-argot-880-fixtures.mrc", "IR-ISF"),
     ("rusmarc-nlr-cp1251.iso", "RU-NLR"),
+    ("aco-partner-copies.mrc", "ACO"),
+    ("aco-oclc-masters.mrc", "OCoLC"),
 ]
 
 
