@@ -21,6 +21,10 @@ _HIT = {
         "author": {"type": ["string", "null"]}, "year": {"type": ["integer", "null"]},
         "material_type": {"type": "string"}, "languages": {"type": "array", "items": {"type": "string"}},
         "institution": {"type": "string"}, "flavour": {"type": "string", "enum": ["marc21", "unimarc"]},
+        "cluster": {"type": ["integer", "null"],
+                    "description": "The union-catalogue cluster (one manifestation) this record belongs to"},
+        "held_by": {"type": "array", "items": {"type": "string"},
+                    "description": "Codes of every library holding this manifestation (cluster members included)"},
         "score": {"type": ["number", "null"]}, "url": {"type": "string", "format": "uri"},
     },
 }

@@ -21,7 +21,7 @@ def _error(status: int, message: str, parameter: str | None = None) -> JsonRespo
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def _hit(record, request: HttpRequest, score: float | None) -> dict:
+def _hit(record, request: HttpRequest, score: float | None, held_by: list | None = None) -> dict:
     return {
         "id": record.pk,
         "title": record.title,
@@ -32,6 +32,8 @@ def _hit(record, request: HttpRequest, score: float | None) -> dict:
         "languages": [x for x in record.languages.split(",") if x],
         "institution": record.institution.code,
         "flavour": record.flavour,
+        "cluster": record.cluster_id,
+        "held_by": [inst.code for inst in held_by or [record.institution]],
         "score": score,
         "url": request.build_absolute_uri(reverse("api:record", args=[record.pk])),
     }
@@ -51,7 +53,7 @@ def search(request: HttpRequest) -> JsonResponse:
         "total": page.total,
         "page": page.response.page,
         "page_size": page.response.page_size,
-        "hits": [_hit(r, request, scores.get(r.pk)) for r in page.records],
+        "hits": [_hit(r, request, scores.get(r.pk), page.held_by.get(r.pk)) for r in page.records],
         "facets": {name: [{"value": v, "count": c} for v, c in values] for name, values in page.response.facets.items()},
         "facets_estimated": page.response.facets_estimated,
         "estimated_facets": sorted(page.response.estimated_facets),
@@ -66,7 +68,9 @@ def record(request: HttpRequest, record_id: int) -> JsonResponse:
         return _error(404, str(exc))
     s = view.summary
     return JsonResponse({
-        **_hit(view.record, request, None),
+        **_hit(view.record, request, None, view.held_by),
+        "cluster_records": [request.build_absolute_uri(reverse("api:record", args=[r.pk]))
+                            for r in view.cluster_records],
         "version": view.record.version,
         "kind": view.record.kind,
         "authors": s.authors, "subjects": s.subjects, "isbns": s.isbns, "issns": s.issns,

@@ -53,6 +53,11 @@ def test_cluster_is_found_once_and_held_by_both_libraries(client, two_libraries)
     facet = dict(page.context["page"].response.facets["institution"])
     assert facet.get("NLI") and facet.get("TBZ"), facet
 
+    api = client.get("/api/search", {"q": f'title:"{ours.title}"'}).json()
+    hit = next(h for h in api["hits"] if h["id"] == ours.pk)
+    assert hit["cluster"] is not None and hit["cluster"] == Record.objects.get(pk=theirs.pk).cluster_id
+    assert hit["held_by"] == ["NLI", "TBZ"]
+
     # The member that does not stand for the cluster is still a page of its own, pointing to the other.
     html = client.get(f"/records/{theirs.pk}/").content.decode()
     assert "Held by" in html and "Tabriz provincial centre" in html and "National Library" in html
