@@ -10,6 +10,7 @@ urlpatterns = [
     path("sru", include("kitabkhana.sru.urls")),
     path("staff/harvest/", include("kitabkhana.harvest.urls")),
     path("staff/union/", include("kitabkhana.union.urls")),
+    path("staff/sru/", include("kitabkhana.sru.staff_urls")),
     path("staff/", include("kitabkhana.catalogue.urls")),
     path("tasks/", include("kitabkhana.tasks.urls")),
     path("", include("kitabkhana.opac.urls")),

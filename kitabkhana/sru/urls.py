@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""The SRU protocol endpoint; config/urls.py mounts this at "sru", so the URL is /sru."""
+
+from django.urls import path
+
+from kitabkhana.sru import views
 
 app_name = "sru"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.sru_endpoint, name="endpoint"),
+]
