@@ -119,6 +119,12 @@ KITABKHANA = {
     "REDIS_URL": ENV.redis_url,
     "IMPORT_BATCH_SIZE": 1000,
     "DEFAULT_INSTITUTION": "NL",
+    # OAI-PMH provider (docs/oai-pmh.md). Set the repository identifier in production so that OAI
+    # identifiers do not change with the host name the site is reached by.
+    "OAI_REPOSITORY_IDENTIFIER": ENV.oai_repository_identifier,
+    "OAI_ADMIN_EMAIL": ENV.admin_email,
+    "OAI_PAGE_SIZE": 200,
+    "OAI_TOKEN_LIFETIME": 86400,
 }
 
 LOGGING = {

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kitabkhana.oai import views
 
 app_name = "oai"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.oai_endpoint, name="endpoint"),
+]
