@@ -101,6 +101,11 @@ _TRAIL_NO_PERIOD = " /:;,=\u060c\u061b" + _MARKS + _OPENERS
 _LEAD = " " + _MARKS + _CLOSERS
 
 
+# Non-sorting marks: UNIMARC's NSB/NSE (U+0088/U+0089) and MARC-8's (U+0098/U+009C) bracket an article
+# that filing skips ("\x88al-\x89ʻAqlānī"); they are instructions, not text.
+_NON_SORTING = str.maketrans("", "", "\x88\x89\x98\x9c")
+
+
 def _clean(text: str) -> str:
     """Strip ISBD end punctuation, but keep the period of a closing initial ("Smith, A. O.")."""
     text = text.strip(_LEAD).rstrip(_TRAIL_NO_PERIOD)
@@ -804,4 +809,17 @@ def summarise(record: pymarc.Record, flavour: str) -> RecordSummary:
         _unimarc(record, out)
     else:
         _marc21(record, out)
+    _drop_non_sorting_marks(out)
     return out
+
+
+def _drop_non_sorting_marks(out: RecordSummary) -> None:
+    out.title = out.title.translate(_NON_SORTING)
+    if out.title_original:
+        out.title_original = out.title_original.translate(_NON_SORTING)
+    for values in (out.titles, out.authors, out.subjects, out.series):
+        values[:] = [v.translate(_NON_SORTING) for v in values]
+    for display in out.display:
+        display.value = display.value.translate(_NON_SORTING)
+        if display.original:
+            display.original = display.original.translate(_NON_SORTING)

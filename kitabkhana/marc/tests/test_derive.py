@@ -175,3 +175,13 @@ def test_solar_hijri_imprint_year():
     assert s.title == "دیوان حافظ" and s.date_text == "۱۳۹۹" and s.year == 2020
     assert s.publisher == "نشر نی" and s.place == "تهران" and s.languages == ["per"]
     assert s.display[0].direction == "rtl" and s.script_codes == ["Arab"]
+
+
+def test_unimarc_non_sorting_marks_are_not_part_of_the_title(rusmarc):
+    # UNIMARC brackets an article that filing skips with NSB/NSE (U+0088/U+0089): "\x88Les \x89Intérêts".
+    record = rusmarc[5]
+    field = record["200"]
+    field.subfields[0] = pymarc.Subfield("a", "\x88Les \x89" + field["a"])
+    s = summarise(record, "unimarc")
+    assert s.title.startswith("Les ") and "\x88" not in s.title and "\x89" not in s.title
+    assert all("\x88" not in d.value and "\x89" not in d.value for d in s.display)
