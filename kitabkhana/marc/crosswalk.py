@@ -915,7 +915,7 @@ def _leader_to_unimarc(conv: _Conversion, leader: str) -> str:
                         _codes()["authority_entity"]), "")
         entity = _codes()["authority_entity"].get(heading, " ")
         level = " " if leader[17] in " n" else "3"
-        return f"00000{status}{kind}  {entity}2200000{level}  45  "
+        return f"00000{status}{kind}  {entity}2200000{level}  450 "
     rtype = conv.code("record_type", leader[6], what="leader/06 type of record") or "a"
     level = conv.code("bibliographic_level", leader[7], what="leader/07 bibliographic level") or "m"
     hierarchy = {"a": "1", "b": "2", "c": "2"}.get(leader[19], " ")
@@ -1089,6 +1089,10 @@ def marc21_to_unimarc(record: pymarc.Record) -> CrosswalkResult:
         if occurrence and occurrence != "00":
             linked_880.setdefault(occurrence, f)
     repaired = _pair_unlinked_880(record, linked_880)
+    # UNIMARC repeats a field in another script under the same tag; rules that pick the tag from the
+    # content (701 or 702 by relator) could split a pair, since an 880 rarely repeats the relator.
+    romanised_tags: dict[str, str] = {}
+    vernacular: list[tuple[Field, str]] = []
     for f in record.fields:
         tag = f.tag
         if f.is_control_field():
@@ -1117,6 +1121,8 @@ def marc21_to_unimarc(record: pymarc.Record) -> CrosswalkResult:
             if out is not None:
                 number = occurrence if occurrence and occurrence != "00" else repaired.get(id(f))
                 fields.append(_with_link(out, number, _marc_script_to_unimarc(script, _field_text(f))))
+                if number:
+                    vernacular.append((out, number))
             continue
         out = _convert_field(conv, tag, f)
         if out is None:
@@ -1126,9 +1132,15 @@ def marc21_to_unimarc(record: pymarc.Record) -> CrosswalkResult:
             occurrence = link[4:6]
             if occurrence in linked_880:
                 out = _with_link(out, occurrence, _script_of_text(_field_text(f)))
+                romanised_tags[occurrence] = out.tag
         elif id(f) in repaired:
             out = _with_link(out, repaired[id(f)], _script_of_text(_field_text(f)))
+            romanised_tags[repaired[id(f)]] = out.tag
         fields.append(out)
+    for out, number in vernacular:
+        partner = romanised_tags.get(number, out.tag)
+        if partner[:2] == out.tag[:2]:  # same kind of field (701/702, 711/712); a mislinked 880 keeps its own
+            out.tag = partner
     if record.get("040") is None:
         agency = _control(record, "003").strip()
         if agency:  # the agency of the control number is the best guess at the cataloguing agency

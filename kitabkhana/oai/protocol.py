@@ -49,6 +49,8 @@ _SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*\Z")
 _REPOSITORY_IDENTIFIER = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+\Z")
 _FALLBACK_REPOSITORY_IDENTIFIER = "kitabkhana.localhost"
+# OAI-PMH.xsd emailType: the domain must have a dot, so Django's default "webmaster@localhost" is invalid.
+_EMAIL = re.compile(r"\S+@(\S+\.)+\S+\Z")
 
 
 class OaiError(Exception):
@@ -214,9 +216,21 @@ class _Context:
         return max(1, int(settings.KITABKHANA.get("OAI_PAGE_SIZE", DEFAULT_PAGE_SIZE)))
 
 
+def _admin_email(repository: str) -> str:
+    """The first schema-valid of OAI_ADMIN_EMAIL, DEFAULT_FROM_EMAIL and SERVER_EMAIL.
+
+    Identify must carry one; an address the schema refuses would make every Identify response invalid, so
+    when none is usable it is webmaster at the repository identifier, a dotted domain name by construction.
+    """
+    for candidate in (settings.KITABKHANA.get("OAI_ADMIN_EMAIL"), settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
+        if candidate and _EMAIL.match(str(candidate)):
+            return str(candidate)
+    return f"webmaster@{repository}"
+
+
 def _identify(ctx: _Context, arguments: dict[str, str]) -> list[str]:
     earliest = selectors.earliest_datestamp() or ctx.now
-    email = settings.KITABKHANA.get("OAI_ADMIN_EMAIL", settings.DEFAULT_FROM_EMAIL)
+    email = _admin_email(ctx.repository)
     return [
         "<Identify>",
         f"<repositoryName>{xml_text(selectors.repository_name())}</repositoryName>",

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
-    "BOOLEANS", "Boolean", "CqlError", "Modifier", "Node", "Query", "SearchClause", "SortKey",
+    "BOOLEANS", "MAX_DEPTH", "Boolean", "CqlError", "Modifier", "Node", "Query", "SearchClause", "SortKey",
     "has_anchor", "has_mask", "parse", "unescape",
 ]
 
@@ -39,6 +39,9 @@ _SYMBOLS = ("==", "<>", "<=", ">=", "=", "<", ">")
 _SPECIAL = set('()=<>"/')
 #: Diagnostic numbers (info:srw/diagnostic/1/N) for what a parser can find wrong.
 SYNTAX, PARENTHESES, QUOTES = 10, 13, 14
+#: Parentheses nested deeper than this are refused (13): the parser recurses once per level, and a few
+#: hundred levels would exhaust Python's stack. No real query comes near it (the server takes 64 booleans).
+MAX_DEPTH = 100
 
 
 class CqlError(ValueError):
@@ -160,6 +163,7 @@ class _Parser:
     def __init__(self, query: str) -> None:
         self.tokens = _lex(query)
         self.at = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -233,8 +237,13 @@ class _Parser:
     def search_clause(self, scope: dict[str, str]) -> Node:
         token = self.token
         if token.kind == "(":
+            if self.depth == MAX_DEPTH:
+                raise CqlError(f"parentheses nested more than {MAX_DEPTH} deep (at position {token.position})",
+                               code=PARENTHESES, position=token.position)
             self.take()
+            self.depth += 1
             inner = self.query(scope)
+            self.depth -= 1
             if self.token.kind != ")":
                 raise CqlError(
                     f"the parenthesis opened at position {token.position} is not closed "

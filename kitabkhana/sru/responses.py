@@ -166,12 +166,10 @@ def scan_response(
     protocol: Protocol, *, terms: list[ScanTerm], echo: list[tuple[str, object]],
     diagnostics: list[SruDiagnostic],
 ) -> bytes:
-    """SRU 1.x: ``scanResponse`` in the srw namespace; 2.0: sruResponse's root, children in the scan namespace."""
+    """SRU 1.x: ``scanResponse`` in the srw namespace; 2.0: ``scanResponse`` and all it holds in the scan
+    namespace (OASIS searchRetrieve Part 6, scan.xsd), not in sruResponse's."""
     scan_ns = protocol.scan_namespace
-    b = _Builder(protocol, "scanResponse")
-    if protocol.is_v2:
-        b.root = etree.Element(f"{{{protocol.namespace}}}scanResponse", nsmap={None: protocol.namespace,
-                                                                              "scan": scan_ns})
+    b = _Builder(protocol, "scanResponse", namespace=scan_ns)
     b.version()
     if terms:
         holder = b.add(b.root, "terms", namespace=scan_ns)

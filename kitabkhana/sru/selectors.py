@@ -122,8 +122,10 @@ def sru_scan(*, index: str, term: str, position: int, maximum: int) -> list[Scan
         first = at + 1 if at < len(keys) and keys[at] == key else at
     chosen = list(range(first, min(len(keys), first + maximum)))
     out: list[ScanTerm] = []
-    for n, i in enumerate(chosen):
-        where = "only" if len(chosen) == 1 else "first" if n == 0 else "last" if n == len(chosen) - 1 else "inner"
+    for i in chosen:
+        # "The position of the term within the complete term list" (SRU scan), not within this response:
+        # a client pages on until it meets "last".
+        where = "only" if len(keys) == 1 else "first" if i == 0 else "last" if i == len(keys) - 1 else "inner"
         display, count = values[i]
         out.append(ScanTerm(value=keys[i], count=count, display=display, where=where))
     return out

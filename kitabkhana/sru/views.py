@@ -161,7 +161,8 @@ def _scan(protocol: Protocol, params) -> bytes:
         root = parsed.root
         if not isinstance(root, cql.SearchClause) or parsed.sort_keys:
             raise SruDiagnostic(10, clause, "a scanClause is one index, relation and term (e.g. dc.title=shah)")
-        if root.relation not in ("=", "==", "exact", ">=", "adj", "all", "any"):
+        # SRU scan: "Range relations, such as <, >=, within and so forth, are prohibited" (19).
+        if root.relation not in ("=", "==", "exact", "adj", "all", "any"):
             raise SruDiagnostic(19, root.relation, "scan starts from a term: use =")
         index = resolve_index(root.index, root.context)
         maximum = min(_number(params, "maximumTerms", DEFAULT_TERMS, minimum=1), MAX_TERMS)

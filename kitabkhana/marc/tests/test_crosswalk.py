@@ -233,6 +233,68 @@ def test_880_fields_become_repeated_unimarc_fields_linked_by_6_and_7_and_come_ba
     assert round_trip_losses(record, flavour="marc21") == []
 
 
+def test_uniform_and_related_titles_lose_marc_punctuation_in_unimarc():
+    """UNIMARC carries no ISBD punctuation (500 "$aBible$lEnglish$f1611"); MARC 21 240/130/730/740 keep it
+    inside subfields ("Fuṣūṣ al-ḥikam. $lArabic."). It was copied into UNIMARC 500/517 as it stood."""
+    record = _book(
+        _df("100", "1 ", "aRamlī, Khayr al-Dīn ibn Aḥmad,", "d1585-1671."),
+        _df("240", "10", "aFatāwá al-khayrīyah.", "lArabic.", "f1921."),
+        _df("245", "10", "aKitāb al-Fatāwá al-khayrīyah /", "cKhayr al-Dīn al-Ramlī."),
+        _df("730", "0 ", "aQurʼan.", "lPersian."),
+        _df("740", "02", "aFatāwá.", "nPart 2."),
+    )
+    uni = marc21_to_unimarc(record).record
+    uniform = [_subs(f) for f in uni.get_fields("500")]
+    assert [("a", "Fatāwá al-khayrīyah"), ("m", "Arabic"), ("k", "1921")] in uniform
+    assert [("a", "Qurʼan"), ("m", "Persian")] in uniform
+    assert _subs(uni["517"]) == [("a", "Fatāwá"), ("h", "Part 2")]
+
+
+def test_an_880_takes_the_unimarc_tag_of_the_field_it_shadows():
+    """UNIMARC repeats a field in another script under the same tag, linked by $6 (3.11). The 880 copy of an
+    editor's 700 has no $e, so on its own it would be 701 (intellectual responsibility) while the romanised
+    field with "$e editor" is 702: one person split across two tags. Both must be 702, and come back paired."""
+    record = _book(
+        _df("100", "1 ", "6880-01", "aFirdawsī,", "d940-1020,", "eauthor."),
+        _df("245", "10", "6880-02", "aShāhnāmah /", "cFirdawsī."),
+        _df("700", "1 ", "6880-03", "aKhāliqī Muṭlaq, Jalāl,", "eeditor."),
+        _df("880", "1 ", "6100-01/(3/r", "aفردوسی،", "d940-1020."),
+        _df("880", "10", "6245-02/(3/r", "aشاهنامه /", "cفردوسی."),
+        _df("880", "1 ", "6700-03/(3/r", "aخالقی مطلق، جلال."),
+    )
+    uni = marc21_to_unimarc(record).record
+    assert uni.get_fields("701") == []
+    editors = uni.get_fields("702")
+    assert [(f["6"], f["7"], f["a"]) for f in editors] == [("a03", "ba", "Khāliqī Muṭlaq"), ("a03", "fa", "خالقی مطلق")]
+    assert editors[0]["4"] == "340"
+    back = unimarc_to_marc21(uni).record
+    assert [f["6"] for f in back.get_fields("700")] == ["880-03"]
+    assert "700-03/(3/r" in [f["6"] for f in back.get_fields("880")]
+
+
+@pytest.mark.shared_data
+def test_lc_880_fixture_keeps_every_linked_pair_under_one_unimarc_tag(shared_data):
+    """LC's convspec 880 fixtures (Persian, Chinese, Hebrew...): in every crosswalked record, the fields that
+    share a $6 linking number carry the same tag (an editor in 700 $e with an unqualified 880 made 702 + 701)."""
+    path = shared_data / "marc21-nonlatin" / "lc-marc2bibframe2" / "convspec-880-fixtures.xml"
+    checked = 0
+    for result in read_records(path):
+        if result.record is None:
+            continue
+        try:
+            uni = marc21_to_unimarc(result.record).record
+        except CrosswalkError:  # the fixture file has a record with a blank leader/06
+            continue
+        tags: dict[str, set[str]] = {}
+        for f in uni.fields:
+            if not f.is_control_field() and (f.get("6") or "").startswith("a"):
+                tags.setdefault(f["6"], set()).add(f.tag)
+        split = {n: t for n, t in tags.items() if len(t) > 1}
+        assert not split, f"{result.record['001'].data if result.record['001'] else '?'}: {split}"
+        checked += 1
+    assert checked >= 10
+
+
 # --------------------------------------------------------------------------------------------------
 # Real records
 
@@ -427,6 +489,8 @@ def test_marc21_authorities_go_through_the_authority_table(shared_data):
     genre = next(r for r in lc if r.get("155") is not None)
     uni = marc21_to_unimarc(genre)
     assert str(uni.record.leader)[6] == "x" and str(uni.record.leader)[9] == "l"
+    # UNIMARC/A leader/20-23, the directory map, is "450 " as in bibliographic records (it read "45  ").
+    assert str(uni.record.leader)[10:12] == "22" and str(uni.record.leader)[20:24] == "450 "
     assert uni.record["280"]["a"] == genre["155"]["a"]
     assert len(uni.record.get_fields("480")) == len(genre.get_fields("455"))
     assert len(uni.record.get_fields("810")) == len(genre.get_fields("670"))

@@ -119,7 +119,7 @@ def _verb(el: etree._Element, verb: str) -> None:
             raise SchemaError("granularity")
         _text(parts["earliestDatestamp"][0], _UTC_DATE)
         for email in parts["adminEmail"]:
-            _text(email, re.compile(r"\S+@(\S+\.)*\S+\Z"))
+            _text(email, re.compile(r"\S+@(\S+\.)+\S+\Z"))  # OAI-PMH.xsd emailType: the domain has a dot
         for d in parts["description"]:
             if len(_children(d)) != 1:
                 raise SchemaError("<description> holds one element")

@@ -61,6 +61,21 @@ def test_repository_identifier_from_settings(oai, catalogue, settings):
     assert oai.error(foreign) == "idDoesNotExist"
 
 
+@pytest.mark.parametrize("configured", ["webmaster@localhost", "", "not an address"])
+def test_identify_admin_email_is_always_a_schema_valid_address(oai, db, settings, configured):
+    """OAI-PMH.xsd's emailType is \\S+@(\\S+\\.)+\\S+: Django's default "webmaster@localhost" would make Identify
+    invalid. An unusable OAI_ADMIN_EMAIL gives way to Django's DEFAULT_FROM_EMAIL or SERVER_EMAIL when they are valid,
+    else to webmaster at the repository identifier (a dotted domain name by construction)."""
+    settings.KITABKHANA = {**settings.KITABKHANA, "OAI_ADMIN_EMAIL": configured}
+    settings.DEFAULT_FROM_EMAIL = "webmaster@localhost"
+    settings.SERVER_EMAIL = "root@localhost"
+    email = oai.get(verb="Identify").findtext("o:Identify/o:adminEmail", namespaces=NS)
+    assert email == f"webmaster@{REPOSITORY}"
+    settings.DEFAULT_FROM_EMAIL = "catalogue@nl.example.org"  # a valid Django address is used before inventing one
+    email = oai.get(verb="Identify").findtext("o:Identify/o:adminEmail", namespaces=NS)
+    assert email == "catalogue@nl.example.org"
+
+
 def test_identify_accepts_no_arguments(oai, db):
     """Identify with an argument is badArgument, and the request is not echoed."""
     root = oai.get(verb="Identify", metadataPrefix="oai_dc")
@@ -200,8 +215,10 @@ def test_get_record_errors(oai, catalogue):
     assert root.find("o:request", NS).attrib == {"verb": "GetRecord", "identifier": _ident(record),
                                                  "metadataPrefix": "mods"}
     for identifier in (f"oai:{REPOSITORY}:0", f"oai:{REPOSITORY}:01", f"oai:{REPOSITORY}:abc",
-                       f"oai:other.example:{record.pk}", f"{REPOSITORY}:{record.pk}"):
+                       f"oai:other.example:{record.pk}", f"{REPOSITORY}:{record.pk}",
+                       f"oai:{REPOSITORY}:{2**63}", f"oai:{REPOSITORY}:{10**30}"):  # beyond a database integer
         assert oai.error(oai.get(verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")) == "idDoesNotExist"
+        assert oai.error(oai.get(verb="ListMetadataFormats", identifier=identifier)) == "idDoesNotExist"
 
 
 def test_deleted_record_keeps_its_header(oai, catalogue):

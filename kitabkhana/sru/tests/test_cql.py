@@ -122,3 +122,15 @@ def test_masking_and_anchoring_are_detected_unless_escaped():
     assert not has_mask(r"shah\*") and not has_mask(r"what\?")
     assert has_anchor("^shah") and not has_anchor(r"\^shah")
     assert unescape(r"a\*b\\c") == r"a*b\c"
+
+
+def test_nesting_too_deep_is_a_parentheses_error_not_a_crash():
+    """A few hundred nested parentheses exhausted Python's recursion (an HTTP 500 from /sru); beyond
+    MAX_DEPTH the parser answers diagnostic 13 at the parenthesis that goes too deep."""
+    assert _shape(parse("(" * 50 + "x" + ")" * 50).root) == "cql.serverchoice = x"
+    with pytest.raises(CqlError) as caught:
+        parse("(" * 5000 + "x" + ")" * 5000)
+    assert caught.value.code == 13 and caught.value.position == 101
+    with pytest.raises(CqlError) as caught:
+        parse("a and (" * 3000 + "b" + ")" * 3000)
+    assert caught.value.code == 13

@@ -228,25 +228,79 @@ def test_scan_titles_in_folded_order_with_counts(client, catalogue):
              for t in root.iterfind(f"{{{SRU1}}}terms/{{{SRU1}}}term")]
     assert len(terms) == 3
     assert terms[0][0].startswith("туризм история")
-    assert [w for _, _, w in terms] == ["first", "inner", "last"]
+    assert [w for _, _, w in terms] == ["inner", "inner", "inner"]  # the index goes on both sides
     assert [v for v, _, _ in terms] == sorted(v for v, _, _ in terms)
     # Position 2: one term before the place of "туризм" comes first.
     root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "dc.title=туризм",
-                                       "responsePosition": "2", "maximumTerms": "3"}))
+                                       "responsePosition": "2", "maximumTerms": "3"}), SCAN2)
     values = [t.findtext(f"{{{SCAN2}}}value") for t in root.iterfind(f".//{{{SCAN2}}}term")]
     assert values[1] == terms[0][0] and values[0] < "туризм"
     # "Вып. 13", "Вып. 14" ... are separate headings; "Ч. 2" occurs in several records.
-    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": 'title="ч 2"', "maximumTerms": "1"}))
+    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": 'title="ч 2"', "maximumTerms": "1"}), SCAN2)
     assert root.findtext(f".//{{{SCAN2}}}value") == "ч 2"
     assert int(root.findtext(f".//{{{SCAN2}}}numberOfRecords")) >= 2
 
 
 @pytest.mark.django_db
 def test_scan_diagnostics(client):
-    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "bath.isbn=978"}))
+    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "bath.isbn=978"}), SCAN2)
     assert diagnostics(root) == [("info:srw/diagnostic/1/16", "bath.isbn")]
     root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "title=a",
-                                       "responsePosition": "50", "maximumTerms": "5"}))
+                                       "responsePosition": "50", "maximumTerms": "5"}), SCAN2)
     assert diagnostics(root) == [("info:srw/diagnostic/1/120", "50")]
-    root = sru_xml(client.get("/sru", {"operation": "scan"}))
+    root = sru_xml(client.get("/sru", {"operation": "scan"}), SCAN2)
     assert diagnostics(root) == [("info:srw/diagnostic/1/7", "scanClause")]
+
+
+@pytest.mark.django_db
+def test_sru_2_scan_response_is_in_the_scan_namespace(client, catalogue):
+    """OASIS searchRetrieve Part 6 (scan.xsd): SRU 2.0's scanResponse and everything in it are in the scan
+    namespace, not sruResponse's; SRU 1.x keeps the srw namespace."""
+    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "dc.title=туризм", "maximumTerms": "2"}),
+                   SCAN2)
+    assert root.tag == f"{{{SCAN2}}}scanResponse"
+    assert len(root.findall(f"{{{SCAN2}}}terms/{{{SCAN2}}}term")) == 2
+    assert root.find(f"{{{SCAN2}}}echoedScanRequest/{{{SCAN2}}}scanClause").text == "dc.title=туризм"
+    problem = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": "bath.isbn=978"}), SCAN2)
+    assert problem.find(f"{{{SCAN2}}}diagnostics/{{{DIAG2}}}diagnostic") is not None
+    old = sru_xml(client.get("/sru", {"version": "1.2", "operation": "scan", "scanClause": "dc.title=туризм"}), SRU1)
+    assert old.tag == f"{{{SRU1}}}scanResponse"
+
+
+@pytest.mark.django_db
+def test_deeply_nested_query_is_a_diagnostic_not_a_server_error(client):
+    """3 000 nested parentheses: SRU 1.2 and 2.0 answer diagnostic 13 (HTTP 200), as SRU requires."""
+    query = "(" * 3000 + "x" + ")" * 3000
+    root = search(client, SRU1, version="1.2", operation="searchRetrieve", query=query)
+    assert diagnostics(root) == [("info:srw/diagnostic/1/13", "101")]
+    root = search(client, query=query)
+    assert diagnostics(root) == [("info:srw/diagnostic/1/13", "101")]
+    root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": query}), SCAN2)
+    assert diagnostics(root) == [("info:srw/diagnostic/1/13", "101")]
+
+
+@pytest.mark.django_db
+def test_scan_where_in_list_is_the_place_in_the_whole_index(client, catalogue):
+    """SRU scan: whereInList gives the term's place "within the complete term list"; a page from the middle
+    of the index is all "inner" (a client that sees "last" stops paging), the index's own ends are
+    "first" and "last"."""
+    def scan(term: str, position: str = "1", maximum: str = "3") -> list[tuple[str, str]]:
+        root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": f'dc.title="{term}"',
+                                           "responsePosition": position, "maximumTerms": maximum}), SCAN2)
+        return [(t.findtext(f"{{{SCAN2}}}value"), t.findtext(f"{{{SCAN2}}}whereInList"))
+                for t in root.iterfind(f".//{{{SCAN2}}}term")]
+
+    middle = scan("туризм", position="2")
+    assert len(middle) == 3 and {w for _, w in middle} == {"inner"}
+    start = scan("!")  # no letters: the place before every term
+    assert [w for _, w in start] == ["first", "inner", "inner"]
+    last_value = scan("\U0002A6D6", position="2", maximum="2")  # a CJK letter: after every title
+    assert [w for _, w in last_value] == ["last"]
+
+
+@pytest.mark.django_db
+def test_scan_refuses_range_relations(client):
+    """SRU scan: "Range relations, such as <, >=, within and so forth, are prohibited" (diagnostic 19)."""
+    for clause in ("dc.title>=shah", "dc.title<shah", "dc.title within \"a b\""):
+        root = sru_xml(client.get("/sru", {"operation": "scan", "scanClause": clause}), SCAN2)
+        assert [uri for uri, _ in diagnostics(root)] == ["info:srw/diagnostic/1/19"], clause
