@@ -24,7 +24,7 @@ class Environment:
     task_backend: str
     redis_url: str
     oai_repository_identifier: str = ""
-    admin_email: str = "webmaster@localhost"
+    admin_email: str = ""
 
 
 def read_environment(environ: dict[str, str] | None = None) -> Environment:
@@ -45,5 +45,5 @@ def read_environment(environ: dict[str, str] | None = None) -> Environment:
         task_backend=env.get("KITABKHANA_TASK_BACKEND", "kitabkhana.tasks.backends.ThreadTaskBackend"),
         redis_url=env.get("KITABKHANA_REDIS_URL", "redis://127.0.0.1:6379/0"),
         oai_repository_identifier=env.get("KITABKHANA_OAI_REPOSITORY_IDENTIFIER", ""),
-        admin_email=env.get("KITABKHANA_ADMIN_EMAIL", "webmaster@localhost"),
+        admin_email=env.get("KITABKHANA_ADMIN_EMAIL", ""),
     )
