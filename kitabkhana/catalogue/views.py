@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kitabkhana.accounts.decorators import cataloguer_required
 from kitabkhana.accounts.models import Institution
-from kitabkhana.accounts.selectors import can_catalogue, institution_get, staff_institution
+from kitabkhana.accounts.selectors import institution_get, staff_institution
 from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue import editor
 from kitabkhana.catalogue.models import ImportJob
@@ -35,18 +34,6 @@ from kitabkhana.core.errors import ConcurrentEdit, NotFound, ValidationFailed
 from kitabkhana.marc.profile import load_profile, validate
 from kitabkhana.tasks.selectors import task_runs_recent
 from kitabkhana.tasks.services import task_enqueue
-
-
-def cataloguer_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not can_catalogue(request.user):
-            raise PermissionDenied("cataloguing needs a cataloguer, supervisor or administrator role")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _record_or_404(record_id: int):

@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.catalogue.models import ImportJob, Record
-from kitabkhana.catalogue.services.importing import records_store_batch, write_rejection_report
+from kitabkhana.catalogue.services.importing import (
+    import_job_finish,
+    import_job_open,
+    import_job_reopen,
+    records_store_batch,
+)
 from kitabkhana.catalogue.services.preparing import control_key_of
 from kitabkhana.catalogue.services.records import record_delete
 from kitabkhana.core.errors import ConcurrentEdit, ValidationFailed
@@ -41,8 +46,7 @@ from kitabkhana.harvest.client import (
 from kitabkhana.harvest.models import HarvestedRecord, HarvestRun, HarvestSource, MetadataPrefix
 from kitabkhana.marc.derive import summarise
 from kitabkhana.marc.errors import RecordError
-from kitabkhana.marc.reader import ACCEPTED_NAMESPACES, ReadResult
-from kitabkhana.marc.reader import _xml_result as xml_element_result  # one MARCXML element → ReadResult
+from kitabkhana.marc.reader import ACCEPTED_NAMESPACES, ReadResult, xml_element_result
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +157,12 @@ def _run_start(*, source: HarvestSource, from_: str, until: str, resume: bool, u
             run.finished_at = None
             _log(run, f"resumed at resumption token {run.resumption_token!r}")
             run.save(update_fields=["status", "finished_at", "errors", "heartbeat_at"])
-            ImportJob.objects.filter(pk=run.import_job_id).update(status=ImportJob.Status.RUNNING, finished_at=None)
+            import_job_reopen(job=run.import_job)
             return run
         run = HarvestRun.objects.create(source=source, from_date=from_, until_date=until)
-        run.import_job = ImportJob.objects.create(
-            institution=source.institution, source_name=f"harvest:{source.code} run {run.pk}", sha256="", size=0,
-            format="marcxml", flavour=source.metadata_prefix, match="replace", created_by=user,
+        run.import_job = import_job_open(
+            institution=source.institution, source_name=f"harvest:{source.code} run {run.pk}",
+            format="marcxml", flavour=source.metadata_prefix, match="replace", user=user,
         )
         run.save(update_fields=["import_job"])
         return run
@@ -283,8 +287,7 @@ def _run_finish(run: HarvestRun, job: ImportJob, status: str) -> None:
     job_status = {HarvestRun.Status.DONE: ImportJob.Status.DONE, HarvestRun.Status.FAILED: ImportJob.Status.FAILED,
                   HarvestRun.Status.INTERRUPTED: ImportJob.Status.INTERRUPTED}[status]
     last_error = run.errors[-1]["message"] if status == HarvestRun.Status.FAILED and run.errors else ""
-    ImportJob.objects.filter(pk=job.pk).update(status=job_status, finished_at=run.finished_at, error=last_error)
-    write_rejection_report(job)
+    import_job_finish(job=job, status=job_status, error=last_error)
     job.refresh_from_db()
 
 

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kitabkhana.catalogue.views import cataloguer_required
+from kitabkhana.accounts.decorators import cataloguer_required
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.harvest import selectors
 from kitabkhana.harvest.forms import HarvestSourceForm

@@ -321,7 +321,7 @@ def _read_marcxml(
             continue
         number += 1
         if number >= start_number:
-            yield _xml_result(element, source, number, flavour, element.getroottree().docinfo.encoding)
+            yield xml_element_result(element, source, number, flavour, element.getroottree().docinfo.encoding)
         element.clear()
         # Drop the finished records from the tree so memory stays flat over the whole file.
         parent = element.getparent()
@@ -357,9 +357,10 @@ def _xml_text(element: etree._Element) -> str:
     return element.text or ""
 
 
-def _xml_result(
+def xml_element_result(
     element: etree._Element, source: str, number: int, flavour: str | None, encoding: str | None
 ) -> ReadResult:
+    """One MARCXML ``<record>`` element (from a file, an OAI-PMH page, an SRU response) as a ReadResult."""
     warnings: list[str] = []
     try:
         record = _xml_record(element, warnings)

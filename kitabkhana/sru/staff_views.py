@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kitabkhana.accounts.decorators import cataloguer_required
 from kitabkhana.accounts.selectors import staff_institution
 from kitabkhana.accounts.services import institution_default
-from kitabkhana.catalogue.views import cataloguer_required
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.sru.selectors import copy_search, simple_terms_to_cql, sru_targets
 from kitabkhana.sru.services import copy_record_import

@@ -334,6 +334,31 @@ def _index_batch(writer, stored: list[tuple[int, PreparedRecord]], institution_c
         Record.objects.filter(pk__in=chunk).update(needs_index=False)
 
 
+def import_job_open(
+    *, institution: Institution, source_name: str, format: str, flavour: str = "", match: str = "replace", user=None
+) -> ImportJob:
+    """A job for records that do not come from one file (a harvest run, copy cataloguing): counts and rejections."""
+    if match not in MATCH_RULES:
+        raise ValidationFailed(f"match {match!r}: expected one of {', '.join(MATCH_RULES)}")
+    return ImportJob.objects.create(
+        institution=institution, source_name=source_name[:500], sha256="", size=0, format=format,
+        flavour=flavour, match=match, created_by=user,
+    )
+
+
+def import_job_reopen(*, job: ImportJob) -> None:
+    """Mark a stopped job as running again (its source resumes where it stopped)."""
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, finished_at=None)
+
+
+def import_job_finish(*, job: ImportJob, status: str, error: str = "") -> ImportJob:
+    """Close a job opened with :func:`import_job_open` and write its rejection report."""
+    ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), error=error)
+    write_rejection_report(job)
+    job.refresh_from_db()
+    return job
+
+
 def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None) -> list[int]:
     """Store already-read records as one batch of ``job`` (one transaction), then index them.
 

@@ -182,7 +182,7 @@ def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(setti
     from kitabkhana.core.signals import serving_started
     from kitabkhana.harvest import services
 
-    settings.KITABKHANA = {**settings.KITABKHANA, "HARVEST_SCHEDULER_INTERVAL": 0.05}
+    settings.KITABKHANA = {**settings.KITABKHANA, "HARVEST_SCHEDULER": True, "HARVEST_SCHEDULER_INTERVAL": 0.05}
     partner = institution_create(code="SLSP", name="SLSP", kind="partner")
     source = harvest_source_create(code="daily", base_url=slsp_provider.url, institution=partner, every_hours=24)
     try:
