@@ -25,6 +25,7 @@ from kitabkhana.catalogue.services.exporting import EXPORT_FORMATS, MEDIA_TYPES,
 from kitabkhana.core.errors import NotFound
 from kitabkhana.opac import citations as cite
 from kitabkhana.opac.labels import bcp47, facet_label, facet_value_label, material_type_label
+from kitabkhana.union.selectors import cluster_display
 
 
 @dataclass
@@ -140,13 +141,18 @@ def _record_or_404(record_id: int):
 @require_GET
 def record(request: HttpRequest, record_id: int) -> HttpResponse:
     view = record_view(_record_or_404(record_id))
+    # A book several libraries catalogued reads as one description: the fullest record, with every
+    # member's identifiers, subjects and names added; the MARC view still shows this library's record.
+    combined = cluster_display(view.record.cluster_id) if view.cluster_records else None
+    summary = combined.summary if combined else view.summary
     return render(request, "opac/record.html", {
         "view": view,
         "record": view.record,
-        "summary": view.summary,
+        "summary": summary,
+        "combined": combined,
         "material_type": material_type_label(view.summary.material_type),
-        "original_lang": bcp47(view.summary.languages[0]) if view.summary.languages else "",
-        "citations": cite.citations(view.summary),
+        "original_lang": bcp47(summary.languages[0]) if summary.languages else "",
+        "citations": cite.citations(summary),
         "formats": EXPORT_FORMATS,
         "citation_exports": list(cite.EXPORTS),
         "can_edit": can_catalogue(request.user),

@@ -62,6 +62,7 @@ def test_cluster_is_found_once_and_held_by_both_libraries(client, two_libraries)
     html = client.get(f"/records/{theirs.pk}/").content.decode()
     assert "Held by" in html and "Tabriz provincial centre" in html and "National Library" in html
     assert f'href="/records/{ours.pk}/"' in html
+    assert "One description combined from 2 library records." in html
 
 
 def test_withdrawing_the_cluster_primary_lets_the_other_member_stand_for_it(client, two_libraries):
