@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import pymarc
 
-from kitabkhana.marc.derive import summarise
+from kitabkhana.marc.derive import RecordSummary, summarise
 
 __all__ = ["TextFolding", "MatchFeatures", "MatchDecision", "features", "match_keys", "compare", "THRESHOLD",
            "features_to_json", "features_from_json", "title_similarity"]
@@ -182,10 +182,15 @@ def _add(seq: list, value) -> None:
         seq.append(value)
 
 
-def features(record: pymarc.Record, flavour: str, *, text: TextFolding) -> MatchFeatures:
-    """The match features of one bibliographic record (MARC 21 or UNIMARC)."""
+def features(
+    record: pymarc.Record, flavour: str, *, text: TextFolding, summary: RecordSummary | None = None
+) -> MatchFeatures:
+    """The match features of one bibliographic record (MARC 21 or UNIMARC).
+
+    ``summary``: the record's summary when the caller already has it (an import just derived it).
+    """
     t = text
-    summary = summarise(record, flavour)
+    summary = summary or summarise(record, flavour)
     out = MatchFeatures(isbns=list(summary.isbns), issns=list(summary.issns), material=summary.material_type)
     if summary.year:
         out.years.append(summary.year)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pymarc
 
+from kitabkhana.marc.derive import RecordSummary
 from kitabkhana.marc.matching import MatchFeatures, TextFolding, features
 from kitabkhana.scripts.normalise import normalise
 from kitabkhana.scripts.translit import skeleton
@@ -15,6 +16,6 @@ from kitabkhana.scripts.translit import skeleton
 FOLDING = TextFolding(fold=normalise, skeleton=skeleton)
 
 
-def match_features(record: pymarc.Record, flavour: str) -> MatchFeatures:
+def match_features(record: pymarc.Record, flavour: str, summary: RecordSummary | None = None) -> MatchFeatures:
     """The match features of one record (see ``kitabkhana.marc.matching.features``)."""
-    return features(record, flavour, text=FOLDING)
+    return features(record, flavour, text=FOLDING, summary=summary)

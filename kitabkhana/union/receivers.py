@@ -9,5 +9,7 @@ from __future__ import annotations
 from kitabkhana.union.services import records_match
 
 
-def records_stored_received(sender, *, record_ids: list[int], institution_id: int | None, **kwargs) -> set[int]:
-    return records_match(record_ids=record_ids)
+def records_stored_received(
+    sender, *, record_ids: list[int], institution_id: int | None, parsed=None, **kwargs
+) -> set[int]:
+    return records_match(record_ids=record_ids, parsed=parsed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+import pymarc
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -23,6 +24,7 @@ from kitabkhana.catalogue.models import Cluster, Record
 from kitabkhana.catalogue.services.bulk import rows_insert
 from kitabkhana.catalogue.services.indexing import index_after_commit
 from kitabkhana.core.errors import NotFound, ValidationFailed
+from kitabkhana.marc.derive import RecordSummary
 from kitabkhana.marc.matching import (
     MatchFeatures,
     compare,
@@ -35,6 +37,9 @@ from kitabkhana.union.features import match_features
 from kitabkhana.union.models import ClusterDecision, ClusterEvent, MatchKey, MatchProfile
 from kitabkhana.union.selectors import stable_key
 
+# A record as the storing code read it: its pymarc form and its summary.
+ParsedRecord = tuple[pymarc.Record, RecordSummary]
+
 log = logging.getLogger(__name__)
 
 # A key shared by more records than this is too common to say anything (a one-word title in a year);
@@ -46,7 +51,10 @@ def _matching_enabled() -> bool:
     return bool(settings.KITABKHANA.get("UNION_MATCHING", True))
 
 
-def record_features(record: Record) -> MatchFeatures:
+def record_features(record: Record, parsed: ParsedRecord | None = None) -> MatchFeatures:
+    """``parsed``: the record as the storing code already read and summarised it (saves both again)."""
+    if parsed is not None:
+        return match_features(parsed[0], record.flavour, parsed[1])
     return match_features(iso2709_to_record(bytes(record.marc)), record.flavour)
 
 
@@ -104,7 +112,9 @@ def _leave(record_id: int, cluster_id: int, *, action: str = ClusterEvent.Action
     return _dissolve_if_small(cluster_id) | {record_id}
 
 
-def match_profiles_store(*, records: list[Record]) -> dict[int, tuple[MatchFeatures, bool]]:
+def match_profiles_store(
+    *, records: list[Record], parsed: dict[int, ParsedRecord] | None = None
+) -> dict[int, tuple[MatchFeatures, bool]]:
     """Store features and keys; returns id -> (features, changed since the last time)."""
     ids = [r.pk for r in records]
     old = dict(MatchProfile.objects.filter(pk__in=ids).values_list("pk", "features"))
@@ -114,7 +124,7 @@ def match_profiles_store(*, records: list[Record]) -> dict[int, tuple[MatchFeatu
     keys: list[tuple[int, str, str]] = []
     for r in records:
         try:
-            f = record_features(r)
+            f = record_features(r, (parsed or {}).get(r.pk))
         except Exception:  # a stored record whose MARC no longer parses must not stop an import batch
             log.warning("record %s could not be read for matching", r.pk, exc_info=True)
             continue
@@ -278,7 +288,7 @@ def _matches_first(f: MatchFeatures, members: list[int]) -> bool:
     return text is not None and compare(f, features_from_json(text)).same
 
 
-def records_match(*, record_ids: list[int]) -> set[int]:
+def records_match(*, record_ids: list[int], parsed: dict[int, ParsedRecord] | None = None) -> set[int]:
     """Match stored, edited or deleted records against the whole catalogue; returns the records whose
     index entries changed (members of clusters that gained or lost a record)."""
     if not record_ids or not _matching_enabled():
@@ -293,7 +303,7 @@ def records_match(*, record_ids: list[int]) -> set[int]:
         MatchProfile.objects.filter(pk=r.pk).delete()
         if r.cluster_id:
             touched |= _leave(r.pk, r.cluster_id)
-    stored = match_profiles_store(records=live)
+    stored = match_profiles_store(records=live, parsed=parsed)
     decisions_on = ClusterDecision.objects.exists()
     key_of = _stable_keys([r.pk for r in live])
     clustered = {r.pk for r in live if r.cluster_id}

@@ -215,8 +215,11 @@ class _BatchWriter:
         to_index = self._create(list(creates.values()))
         updated_ids, unchanged = self._update(updates)
         to_index += updated_ids
+        # Records stored as read (not combined with another copy) are handed on parsed and summarised.
+        as_read = {id(p): result.record for result, p in prepared}
         self.also_index = records_stored_send(
-            sender=self, record_ids=[pk for pk, _ in to_index], institution_id=self.institution.pk
+            sender=self, record_ids=[pk for pk, _ in to_index], institution_id=self.institution.pk,
+            parsed={pk: (as_read[id(p)], p.summary) for pk, p in to_index if id(p) in as_read},
         )
         ImportRejection.objects.bulk_create(rejections)
         offset, number = batch.resume_point()
