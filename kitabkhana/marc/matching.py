@@ -276,7 +276,11 @@ def _unimarc(record: pymarc.Record, out: MatchFeatures, t: TextFolding) -> None:
             for sf in f.subfields:
                 if sf.code == "h" and not out.volume:
                     out.volume = _volume(t, sf.value)
-        elif tag in ("700", "701", "702", "710", "711", "712"):
+        elif tag in ("700", "701", "702"):
+            # UNIMARC splits a personal name: $a the entry element, $b the rest ("Bayyūmī" / "al-Sibāʻī");
+            # MARC 21 keeps both in $a ("Bayyūmī, al-Sibāʻī"), so the key joins them.
+            _add(out.names, t.skeleton(f"{_sf(f, 'a')} {_sf(f, 'b')}".strip()))
+        elif tag in ("710", "711", "712"):
             _add(out.names, t.skeleton(_sf(f, "a")))
         elif tag in ("210", "214"):
             for sf in f.subfields:
