@@ -29,7 +29,7 @@ from kitabkhana.catalogue.services.importing import (
     import_job_reopen,
     records_store_batch,
 )
-from kitabkhana.catalogue.services.preparing import control_key_of
+from kitabkhana.catalogue.services.preparing import control_key_of_record
 from kitabkhana.catalogue.services.records import record_delete
 from kitabkhana.core.errors import ConcurrentEdit, ValidationFailed
 from kitabkhana.harvest import selectors
@@ -44,7 +44,6 @@ from kitabkhana.harvest.client import (
     parse_datestamp,
 )
 from kitabkhana.harvest.models import HarvestedRecord, HarvestRun, HarvestSource, MetadataPrefix
-from kitabkhana.marc.derive import summarise
 from kitabkhana.marc.errors import RecordError
 from kitabkhana.marc.reader import ACCEPTED_NAMESPACES, ReadResult, xml_element_result
 
@@ -351,10 +350,7 @@ def _page_store(*, run: HarvestRun, job: ImportJob, page: OaiPage, pages: int, m
         for record, result in live:
             if result.error is not None or result.record is None:
                 continue
-            try:
-                key = control_key_of(summarise(result.record, flavour))
-            except Exception:  # noqa: BLE001 - the catalogue rejects it below with its own reason
-                key = ""
+            key = control_key_of_record(result.record, flavour)
             if key:
                 keyed.append((record, result, key))
             else:

@@ -402,11 +402,7 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
             else:
                 unlinked.append(f)
         elif tag < "010" and tag.isdigit():
-            if tag == "001":
-                out.control_number = (f.data or "").strip()
-            elif tag == "003":
-                out.control_agency = (f.data or "").strip()
-            elif tag == "008":
+            if tag == "008":
                 f008 = f.data or ""
         else:
             regular.append(f)
@@ -678,19 +674,11 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
     table = _UNI_AUTH if authority else _UNI_BIB
     entries: list[tuple[int, int, DisplayField]] = []
     texts: list[str] = []
-    agency_801 = ""
     n = 0
     imprint: pymarc.Field | None = None
     for f in record.fields:
         tag = f.tag
         if tag < "010" and tag.isdigit():
-            if tag == "001":
-                out.control_number = (f.data or "").strip()
-            elif tag == "003":
-                data = (f.data or "").strip()
-                # UNIMARC 003 is a persistent identifier, usually a URI; that is not an agency code.
-                if "://" not in data and not data.startswith("ark:"):
-                    out.control_agency = data
             continue
         if tag == "010":
             _standard_numbers(f, _isbn, {"z": "erroneous"}, out)
@@ -709,8 +697,6 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
                     _language(v.strip().lower(), out.languages)
             continue
         elif tag == "801":
-            if not agency_801:
-                agency_801 = _first(f, "b").strip()
             continue
         elif tag in _UNI_OTHER_NUMBER_TAGS:
             a, b = _first(f, "a").strip(), _first(f, "b").strip()
@@ -778,8 +764,6 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
         n += 1
         entries.append((spec[1], n, DisplayField(LABELS[label], value, None, _direction(value, None), tag)))
 
-    if not out.control_agency:
-        out.control_agency = agency_801
     if imprint is not None:
         out.place = _clean(_first(imprint, "a")).strip("[]")
         out.publisher = _clean(_first(imprint, "c")).strip("[]")
@@ -810,7 +794,28 @@ def summarise(record: pymarc.Record, flavour: str) -> RecordSummary:
     else:
         _marc21(record, out)
     _drop_non_sorting_marks(out)
+    out.control_agency, out.control_number = control_identity(record, flavour)
     return out
+
+
+def control_identity(record: pymarc.Record, flavour: str) -> tuple[str, str]:
+    """(agency, control number) of a record: 003 and 001; for UNIMARC, whose 003 is a persistent
+    identifier (usually a URI) rather than an agency code, the first 801 $b stands in for it.
+
+    Cheap on purpose: a harvester asks it of every record to learn which stored record it updates.
+    """
+    number = agency = agency_801 = ""
+    for f in record.fields:
+        tag = f.tag
+        if tag == "001":
+            number = (f.data or "").strip()
+        elif tag == "003":
+            data = (f.data or "").strip()
+            if flavour != "unimarc" or ("://" not in data and not data.startswith("ark:")):
+                agency = data
+        elif tag == "801" and flavour == "unimarc" and not agency_801:
+            agency_801 = _first(f, "b").strip()
+    return agency or agency_801, number
 
 
 def _drop_non_sorting_marks(out: RecordSummary) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pymarc
 
-from kitabkhana.marc.derive import RecordSummary, summarise
+from kitabkhana.marc.derive import RecordSummary, control_identity, summarise
 from kitabkhana.marc.writer import to_iso2709
 
 _TITLE_MAX = 2000
@@ -44,9 +44,18 @@ class PreparedRecord:
 
 
 def control_key_of(summary: RecordSummary) -> str:
-    if not summary.control_number:
+    return _control_key(summary.control_agency, summary.control_number)
+
+
+def control_key_of_record(record: pymarc.Record, flavour: str) -> str:
+    """The control key without deriving the rest of the record (see ``marc.derive.control_identity``)."""
+    return _control_key(*control_identity(record, flavour))
+
+
+def _control_key(agency: str, number: str) -> str:
+    if not number:
         return ""
-    return _db_text(f"{(summary.control_agency or '').strip()}|{summary.control_number.strip()}", 160)
+    return _db_text(f"{(agency or '').strip()}|{number.strip()}", 160)
 
 
 def record_prepare(record: pymarc.Record, *, flavour: str, utf8_iso2709: bytes | None = None) -> PreparedRecord:
