@@ -10,17 +10,12 @@ so its peak memory is its own.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import instance_env, measured_in_child, run_kitabkhana
 
 
 def bare_parse_rate(path: Path) -> float:
@@ -35,25 +30,10 @@ def bare_parse_rate(path: Path) -> float:
 
 
 def import_in_child(path: Path, data_dir: Path) -> dict:
-    """Run migrate + import-marc in a child process; report its time and peak RSS."""
-    env = {**os.environ, "KITABKHANA_DATA_DIR": str(data_dir)}
-    env.pop("KITABKHANA_DATABASE_URL", None)
-    kitabkhana = [sys.executable, "-m", "kitabkhana.cli"]
-    subprocess.run([*kitabkhana, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    code = (
-        "import resource, sys, time, json\n"
-        "from kitabkhana.cli import main\n"
-        "t = time.perf_counter()\n"
-        "main(['kitabkhana', 'import-marc', sys.argv[1], '--json', '--no-progress'])\n"
-        "print(json.dumps({'seconds': time.perf_counter() - t,"
-        " 'max_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), file=sys.stderr)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], env=env, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"import failed:\n{proc.stderr[-3000:]}")
-    counts = json.loads(proc.stdout.strip().splitlines()[-1])
-    timing = json.loads(proc.stderr.strip().splitlines()[-1])
-    return {**counts, **timing}
+    """Run migrate + import-marc in a child process; report its counts, time and peak RSS."""
+    env = instance_env(data_dir)
+    run_kitabkhana(env, "migrate", "-v0")
+    return measured_in_child(env, ["import-marc", str(path), "--json", "--no-progress"], what="import")
 
 
 def main() -> None:

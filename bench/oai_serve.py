@@ -14,38 +14,16 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import instance_env, percentile, serving
 
 _TOKEN = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 _ERROR = re.compile(rb'<error code="([^"]+)">([^<]*)</error>')
-
-
-def wait_for(port: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/oai?verb=Identify")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("server did not start")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def prepare(records: int, workdir: Path) -> Path:
@@ -95,12 +73,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kitabkhana-oai-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = prepare(args.records, workdir)
-    env = {**os.environ, "KITABKHANA_DATA_DIR": str(data_dir.resolve())}
-    env.pop("KITABKHANA_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "kitabkhana.cli", "serve", "--port", str(args.port)], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(args.port)
+    with serving(instance_env(data_dir), args.port, ready="/oai?verb=Identify", timeout=120):
         start = time.perf_counter()
         records, latencies, served = harvest(args.port, args.prefix)
         seconds = time.perf_counter() - start
@@ -109,9 +82,6 @@ def main() -> None:
             f"{records / seconds:.0f} records/s; {len(latencies)} pages, p50 {percentile(latencies, 50):.0f} ms, "
             f"p95 {percentile(latencies, 95):.0f} ms per page; {served / 1e6:.0f} MB served"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     print(f"workdir: {workdir}")
 
 

@@ -13,17 +13,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
+from _common import instance_env, percentile, serving
 
 
 def _is_arabic_script(word: str) -> bool:
@@ -78,36 +74,13 @@ def big_term(conn: http.client.HTTPConnection, queries: list[dict], runs: int = 
               f"{label}: median {statistics.median(times):.1f} ms over HTTP")
 
 
-def wait_for(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/openapi.json")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("server did not start")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    env = {**os.environ, "KITABKHANA_DATA_DIR": str(args.data_dir.resolve())}
-    env.pop("KITABKHANA_DATABASE_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "kitabkhana.cli", "serve", "--port", str(args.port)], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(args.port)
+    with serving(instance_env(args.data_dir), args.port, ready="/api/openapi.json"):
         queries = mixed_queries(args.queries)
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
         for q in queries[:20]:  # warm the index's caches as a running server would be
@@ -129,9 +102,6 @@ def main() -> None:
             f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
             f"max {max(latencies):.1f} ms; hits per query median {statistics.median(totals):.0f}, max {max(totals)}"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@
 hostile or broken provider cannot hurt the harvester:
 
 - time: connect and read timeouts on every socket operation, and a total deadline per response (a
-  provider trickling one byte a second cannot hold a run forever);
-- size: the body is streamed and refused past ``max_response_bytes``; a single record larger than
-  ``max_record_bytes`` is handed on as a rejected record (``OaiRecord.error``), the page goes on;
+  provider trickling one byte a second cannot hold a run forever), by ``core.http.bounded_get``;
+- size: the body is streamed and refused past ``max_response_bytes`` (``bounded_get`` again); a
+  single record larger than ``max_record_bytes`` is handed on as a rejected record
+  (``OaiRecord.error``), the page goes on;
 - XML: parsed by lxml with entities unresolved, no network and no huge trees; any ``<!ENTITY``
   (billion laughs, external entities) refuses the response before parsing;
 - protocol: the root must be ``OAI-PMH`` in the OAI 2.0 namespace; ``<error>`` elements become
@@ -20,9 +21,6 @@ hostile or broken provider cannot hurt the harvester:
 from __future__ import annotations
 
 import email.utils
-import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +29,8 @@ from datetime import UTC, datetime
 
 import requests
 from lxml import etree
+
+from kitabkhana.core import http
 
 OAI_NAMESPACE = "http://www.openarchives.org/OAI/2.0/"
 _OAI = f"{{{OAI_NAMESPACE}}}"
@@ -305,15 +305,15 @@ class OaiClient:
 
     def _request(self, params: dict[str, str]) -> tuple[etree._Element, str]:
         url = requests.Request("GET", self.base_url, params=params).prepare().url or self.base_url
-        body = self._fetch(params, url)
+        body = self._fetch(url)
         return self._parse(body, url), url
 
-    def _fetch(self, params: dict[str, str], url: str) -> bytes:
+    def _fetch(self, url: str) -> bytes:
         limits = self.limits
         attempt = 0
         while True:
             try:
-                return self._fetch_once(params, url)
+                return self._fetch_once(url)
             except _Retry as retry:
                 attempt += 1
                 if attempt > limits.retries:
@@ -323,33 +323,27 @@ class OaiClient:
                 self.log(f"{url}: {retry.reason}; retry {attempt} of {limits.retries} in {wait:.0f} s")
                 self.sleep(wait)
 
-    def _fetch_once(self, params: dict[str, str], url: str) -> bytes:
+    def _fetch_once(self, url: str) -> bytes:
         limits = self.limits
-        started = time.monotonic()
         try:
-            response = self.session.get(
-                self.base_url, params=params, stream=True, timeout=(limits.connect_timeout, limits.read_timeout)
+            response = http.bounded_get(
+                self.session, url, connect_timeout=limits.connect_timeout, read_timeout=limits.read_timeout,
+                deadline=limits.deadline, max_bytes=limits.max_response_bytes,
             )
-        except requests.Timeout as exc:
-            raise _Retry(f"timed out ({type(exc).__name__})") from None
-        except requests.ConnectionError as exc:
-            raise _Retry(f"connection failed: {exc}") from None
-        except requests.RequestException as exc:
-            raise TransportError(f"{url}: request failed: {exc}") from None
-        # The read timeout bounds each silence, not the whole: a provider trickling a byte a second
-        # would never trip it. A timer cuts the socket when the response's time is up.
-        watchdog = threading.Timer(max(0.0, limits.deadline - (time.monotonic() - started)), _cut, (response,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            return self._read_body(response, url, started)
-        finally:
-            watchdog.cancel()
-            response.close()
-
-    def _read_body(self, response: requests.Response, url: str, started: float) -> bytes:
-        limits = self.limits
-        status = response.status_code
+        except http.HttpTimeout as exc:
+            reason = "timed out" if exc.phase == "answer" else "the response stalled or broke off"
+            raise _Retry(f"{reason} ({exc.cause_name})") from None
+        except http.HttpBroken as exc:
+            raise _Retry(f"the response stalled or broke off ({exc.cause_name})") from None
+        except http.HttpDeadline:
+            raise _Retry(f"the response took longer than {limits.deadline:g} s") from None
+        except http.HttpUnreachable as exc:
+            raise _Retry(f"connection failed: {exc.cause}") from None
+        except http.HttpTooLarge as exc:
+            raise ResponseError(str(exc)) from None  # names the URL and the limit
+        except http.HttpRequestFailed as exc:
+            raise TransportError(f"{url}: request failed: {exc.cause}") from None
+        status = response.status
         if status in (429, 503) and response.headers.get("Retry-After"):
             wait = _retry_after(response.headers["Retry-After"], limits.retry_after_max)
             raise _Retry(f"HTTP {status} (Retry-After {response.headers['Retry-After']})", wait)
@@ -357,37 +351,7 @@ class OaiClient:
             raise _Retry(f"HTTP {status}")
         if status != 200:
             raise TransportError(f"{url}: HTTP {status}")
-        declared = _int_or_none(response.headers.get("Content-Length"))
-        if declared is not None and declared > limits.max_response_bytes:
-            raise ResponseError(f"{url}: the response is {declared} bytes, over the limit of {limits.max_response_bytes}")
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in response.iter_content(chunk_size=1 << 16):
-                size += len(chunk)
-                if size > limits.max_response_bytes:
-                    raise ResponseError(
-                        f"{url}: the response is over the limit of {limits.max_response_bytes} bytes; refused"
-                    )
-                chunks.append(chunk)
-        except (requests.RequestException, OSError, AttributeError) as exc:
-            if time.monotonic() - started >= limits.deadline:
-                raise _Retry(f"the response took longer than {limits.deadline:g} s") from None
-            raise _Retry(f"the response stalled or broke off ({type(exc).__name__})") from None
-        if time.monotonic() - started >= limits.deadline:
-            raise _Retry(f"the response took longer than {limits.deadline:g} s")
-        return b"".join(chunks)
-
-
-def _cut(response: requests.Response) -> None:
-    """Wake a read blocked on a slow provider: shutting the socket down makes the read fail at once."""
-    try:
-        # A duplicate of the connection's descriptor: shutdown acts on the connection, whoever holds it
-        # (urllib3 or, for an HTTP/1.0 reply, http.client's file object).
-        with socket.socket(fileno=os.dup(response.raw.fileno())) as connection:
-            connection.shutdown(socket.SHUT_RDWR)
-    except (AttributeError, OSError, ValueError):
-        response.close()
+        return response.body
 
 
 class _Retry(Exception):

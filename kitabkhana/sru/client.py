@@ -3,7 +3,7 @@
 What it guarantees, so a slow, huge or hostile server cannot hurt the cataloguer's page:
 
 - time: connect and read timeouts on every socket operation and a total deadline per response;
-- size: the body is streamed and refused past ``max_bytes``;
+- size: the body is streamed and refused past ``max_bytes`` (both by ``core.http.bounded_get``);
 - XML: lxml with entities unresolved, no DTD, no network, no huge trees; a body declaring
   ``<!ENTITY`` or ``<!DOCTYPE`` is refused before parsing;
 - protocol: SRU 1.1/1.2 (``http://www.loc.gov/zing/srw/``) and 2.0 (OASIS ``sruResponse``)
@@ -21,10 +21,7 @@ XML, Dublin Core) is listed with the reason it cannot be imported.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -32,6 +29,7 @@ import pymarc
 import requests
 from lxml import etree
 
+from kitabkhana.core import http
 from kitabkhana.marc.reader import MARCXML_NAMESPACE, read_records
 
 __all__ = ["SruClient", "SruClientError", "SruDiagnosticInfo", "SruRecord", "SruResult", "parse_search_response"]
@@ -284,51 +282,23 @@ class SruClient:
         return parse_search_response(self.fetch(url), url=url, flavour=self.flavour)
 
     def fetch(self, url: str) -> bytes:
-        started = time.monotonic()
         try:
-            response = self.session.get(url, stream=True, timeout=(min(self.timeout, 10.0), self.timeout))
-        except requests.Timeout:
-            raise SruClientError(f"{url}: the server did not answer within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            raise SruClientError(f"{url}: cannot reach the server ({type(exc).__name__}: {exc})") from None
-        # The read timeout bounds each silence, not the whole: a server trickling a byte at a time
-        # would never trip it. A timer cuts the socket when the deadline has passed.
-        watchdog = threading.Timer(max(0.0, self.deadline - (time.monotonic() - started)), _cut, (response,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            return self._read(response, url, started)
-        except requests.Timeout:
+            response = http.bounded_get(
+                self.session, url, connect_timeout=min(self.timeout, 10.0), read_timeout=self.timeout,
+                deadline=self.deadline, max_bytes=self.max_bytes,
+            )
+        except http.HttpTimeout as exc:
+            if exc.phase == "answer":
+                raise SruClientError(f"{url}: the server did not answer within {self.timeout:g} s") from None
             raise SruClientError(f"{url}: the server stopped sending for more than {self.timeout:g} s") from None
-        except (requests.RequestException, OSError) as exc:
-            if time.monotonic() - started >= self.deadline:
-                raise SruClientError(f"{url}: the response took longer than {self.deadline:g} s; gave up") from None
-            raise SruClientError(f"{url}: the response broke off ({type(exc).__name__})") from None
-        finally:
-            watchdog.cancel()
-            response.close()
-
-    def _read(self, response: requests.Response, url: str, started: float) -> bytes:
-        if response.status_code != 200:
-            raise SruClientError(f"{url}: the server answered HTTP {response.status_code}")
-        declared = _int(response.headers.get("Content-Length", ""))
-        if declared is not None and declared > self.max_bytes:
-            raise SruClientError(f"{url}: the response is {declared} bytes, over the limit of {self.max_bytes}")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_content(chunk_size=1 << 16):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise SruClientError(f"{url}: the response is over the limit of {self.max_bytes} bytes; refused")
-            chunks.append(chunk)
-        if time.monotonic() - started >= self.deadline:
-            raise SruClientError(f"{url}: the response took longer than {self.deadline:g} s; gave up")
-        return b"".join(chunks)
-
-
-def _cut(response: requests.Response) -> None:
-    """Wake a read blocked on a slow server: shutting the socket down makes the read fail at once."""
-    try:
-        response.raw._connection.sock.shutdown(socket.SHUT_RDWR)
-    except (AttributeError, OSError):
-        response.close()
+        except http.HttpDeadline:
+            raise SruClientError(f"{url}: the response took longer than {self.deadline:g} s; gave up") from None
+        except http.HttpTooLarge as exc:
+            raise SruClientError(str(exc)) from None  # names the URL and the limit
+        except http.HttpBroken as exc:
+            raise SruClientError(f"{url}: the response broke off ({exc.cause_name})") from None
+        except (http.HttpUnreachable, http.HttpRequestFailed) as exc:
+            raise SruClientError(f"{url}: cannot reach the server ({exc.cause_name}: {exc.cause})") from None
+        if response.status != 200:
+            raise SruClientError(f"{url}: the server answered HTTP {response.status}")
+        return response.body
