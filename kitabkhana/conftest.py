@@ -23,3 +23,15 @@ def isolated_data(settings, tmp_path):
     }
     yield data_dir
     reset_backends()
+
+
+@pytest.fixture
+def cataloguer(client):
+    """A signed-in cataloguer of the national library (the staff pages' usual user)."""
+    from kitabkhana.accounts.models import Role
+    from kitabkhana.accounts.services import institution_default, staff_user_create
+
+    user = staff_user_create(username="cat", password="a-long-password-1", institution=institution_default(),
+                             role=Role.CATALOGUER)
+    client.force_login(user)
+    return user

@@ -11,7 +11,8 @@ MAX_PAGE_SIZE = 100
 MAX_QUERY_LENGTH = 1000
 
 
-def _int(params, name: str, default: int, low: int, high: int) -> int:
+def int_param(params, name: str, default: int, low: int, high: int | None = None) -> int:
+    """A whole-number query parameter in [low, high]; raises ValueError naming the parameter."""
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -19,7 +20,9 @@ def _int(params, name: str, default: int, low: int, high: int) -> int:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
+    if high is None and value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    if high is not None and not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, got {value}")
     return value
 
@@ -49,8 +52,8 @@ def search_request_from_params(params, *, default_page_size: int = 20) -> Search
         q=q,
         facets=facets,
         filters=filters,
-        page=_int(params, "page", 1, 1, 10_000),
-        page_size=_int(params, "page_size", default_page_size, 1, MAX_PAGE_SIZE),
+        page=int_param(params, "page", 1, 1, 10_000),
+        page_size=int_param(params, "page_size", default_page_size, 1, MAX_PAGE_SIZE),
         sort=sort,
         kind=None if kind == "all" else kind,
     )

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from kitabkhana.catalogue.search_params import int_param
 from kitabkhana.catalogue.selectors import record_marc
 from kitabkhana.sru import cql
 from kitabkhana.sru.diagnostics import SruDiagnostic
@@ -46,16 +47,10 @@ def _respond(protocol: Protocol, body: bytes) -> HttpResponse:
 
 
 def _number(params, name: str, default: int, *, minimum: int) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise SruDiagnostic(6, name, f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise SruDiagnostic(6, name, f"{name} must be at least {minimum}, got {value}")
-    return value
+        return int_param(params, name, default, minimum)
+    except ValueError as exc:
+        raise SruDiagnostic(6, name, str(exc)) from None
 
 
 def _check_parameters(params, operation: str) -> None:

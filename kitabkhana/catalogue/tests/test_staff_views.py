@@ -5,21 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kitabkhana.accounts.models import Role
-from kitabkhana.accounts.services import institution_default, staff_user_create
 from kitabkhana.catalogue.models import ImportJob, Record
 from kitabkhana.catalogue.services.importing import marc_file_import
 from kitabkhana.tasks.models import TaskRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-@pytest.fixture
-def cataloguer(client):
-    user = staff_user_create(username="cat", password="a-long-password-1", institution=institution_default(),
-                             role=Role.CATALOGUER)
-    client.force_login(user)
-    return user
 
 
 def _editor_post(record, version, title, action="save"):

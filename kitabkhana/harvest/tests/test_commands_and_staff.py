@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from kitabkhana.accounts.services import institution_create, institution_default, staff_user_create
+from kitabkhana.accounts.services import institution_create, institution_default
 from kitabkhana.catalogue.models import Record
 from kitabkhana.harvest.models import HarvestRun, HarvestSource
 from kitabkhana.harvest.selectors import harvest_sources_due
@@ -125,13 +125,6 @@ def test_a_stale_running_run_is_marked_interrupted(slsp_provider):
     assert dead.status == "interrupted"
     assert source.runs.filter(status="done").count() == 1
 
-
-@pytest.fixture
-def cataloguer(client):
-    user = staff_user_create(username="cat", password="a-long-password-1", institution=institution_default(),
-                             role="cataloguer")
-    client.force_login(user)
-    return user
 
 
 def test_staff_pages_need_a_login(client):

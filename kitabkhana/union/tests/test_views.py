@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kitabkhana.accounts.models import Institution, Role
-from kitabkhana.accounts.services import institution_default, staff_user_create
+from kitabkhana.accounts.models import Institution
+from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue.models import Record
 from kitabkhana.catalogue.services.records import record_create
 from kitabkhana.union.models import ClusterDecision
@@ -13,13 +13,6 @@ from kitabkhana.union.tests.records import book, persian_native, persian_romanis
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def cataloguer(client):
-    user = staff_user_create(username="cat", password="a-long-password-1", institution=institution_default(),
-                             role=Role.CATALOGUER)
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
