@@ -25,6 +25,7 @@ class Environment:
     redis_url: str
     oai_repository_identifier: str = ""
     admin_email: str = ""
+    union_matching: bool = True
 
 
 def read_environment(environ: dict[str, str] | None = None) -> Environment:
@@ -46,4 +47,6 @@ def read_environment(environ: dict[str, str] | None = None) -> Environment:
         redis_url=env.get("KITABKHANA_REDIS_URL", "redis://127.0.0.1:6379/0"),
         oai_repository_identifier=env.get("KITABKHANA_OAI_REPOSITORY_IDENTIFIER", ""),
         admin_email=env.get("KITABKHANA_ADMIN_EMAIL", ""),
+        # Off only for a bulk load followed by `kitabkhana clusters --rebuild`.
+        union_matching=env.get("KITABKHANA_UNION_MATCHING", "1").strip().lower() in _TRUE,
     )

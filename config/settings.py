@@ -125,6 +125,8 @@ KITABKHANA = {
     "OAI_ADMIN_EMAIL": ENV.admin_email,
     "OAI_PAGE_SIZE": 200,
     "OAI_TOKEN_LIFETIME": 86400,
+    # Match every arriving record against the union catalogue (docs/union-catalogue.md).
+    "UNION_MATCHING": ENV.union_matching,
 }
 
 LOGGING = {

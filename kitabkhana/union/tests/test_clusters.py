@@ -174,3 +174,19 @@ def test_cluster_display_takes_the_fullest_member_and_unites_identifiers(nationa
     assert display.base_record_id == full.pk  # the fuller description is the base ...
     assert display.summary.isbns == ["9789642281107"]  # ... and the brief record's ISBN is added to it
     assert display.summary.authors == ["Sadi"]
+
+
+def test_a_bulk_load_without_matching_is_clustered_by_the_rebuild(settings, national, partner):
+    """KITABKHANA_UNION_MATCHING=0 for a bulk load, then `clusters --rebuild` does the matching in batch."""
+    from config.env import read_environment
+
+    assert read_environment({"KITABKHANA_UNION_MATCHING": "0"}).union_matching is False
+    assert read_environment({}).union_matching is True
+    settings.KITABKHANA = {**settings.KITABKHANA, "UNION_MATCHING": False}
+    native = record_create(marc_record=persian_native(), flavour="marc21", institution=national)
+    romanised = record_create(marc_record=persian_romanised(), flavour="marc21", institution=partner)
+    assert _fresh(native).cluster_id is None and _fresh(romanised).cluster_id is None
+
+    settings.KITABKHANA = {**settings.KITABKHANA, "UNION_MATCHING": True}
+    call_command("clusters", "--rebuild", stdout=io.StringIO())
+    assert _fresh(native).cluster_id is not None and _fresh(native).cluster_id == _fresh(romanised).cluster_id
