@@ -90,6 +90,10 @@ class MatchFeatures:
     edition: int | None = None
     volume: str = ""
     material: str = ""
+    # References in the standard catalogues of early printing and manuscripts (MARC 510, UNIMARC 321),
+    # "gw 8713", "goff d-318", "istc id00318000": two fragments of one title and date are different
+    # editions exactly when these differ.
+    citations: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -247,6 +251,8 @@ def _marc21(record: pymarc.Record, out: MatchFeatures, t: TextFolding) -> None:
         elif tag == "300":
             if out.pages is None:
                 out.pages = _pages(t, _sf(f, "a"))
+        elif tag == "510":
+            _citation(f, out)
         elif tag == "010":
             for sf in f.subfields:
                 if sf.code == "a":
@@ -304,6 +310,21 @@ def _unimarc(record: pymarc.Record, out: MatchFeatures, t: TextFolding) -> None:
             for sf in f.subfields:
                 if sf.code == "a":
                     _add(out.others, _norm_isbn_like(t, sf.value))
+        elif tag == "321":
+            _citation(f, out)
+
+
+# Catalogues whose numbers identify an edition (incunabula, early printed books, manuscripts).
+_CITATION_SOURCES = {"gw", "goff", "istc", "bmc", "hain", "bsb-ink", "cibn", "ustc", "vd16", "vd17", "estc", "stc"}
+_CITATION_NUMBER = re.compile(r"[0-9a-z][0-9a-z./-]*")
+
+
+def _citation(f: pymarc.Field, out: MatchFeatures) -> None:
+    """MARC 510 / UNIMARC 321 $a source, $c number within it: "GW" + "8713." → "gw 8713"."""
+    source = _sf(f, "a").strip().rstrip(".,;: ").lower()
+    number = _CITATION_NUMBER.search(_sf(f, "c").lower())
+    if source in _CITATION_SOURCES and number:
+        _add(out.citations, f"{source} {number.group().rstrip('./-')}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -435,6 +456,9 @@ def compare(a: MatchFeatures, b: MatchFeatures) -> MatchDecision:
         reasons.append(f"edition {a.edition}")
     if a.volume and b.volume and a.volume != b.volume:
         return MatchDecision(False, 0.0, [f"volumes {a.volume} and {b.volume}"])
+    common_sources = {c.split(" ", 1)[0] for c in a.citations} & {c.split(" ", 1)[0] for c in b.citations}
+    if common_sources and not set(a.citations) & set(b.citations):
+        return MatchDecision(False, 0.0, [f"different {'/'.join(sorted(common_sources)).upper()} numbers"])
     if a.material and b.material and a.material != b.material and "serial" in (a.material, b.material):
         return MatchDecision(False, 0.0, ["serial and monograph"])
     numbers_a, numbers_b = _title_numbers(a), _title_numbers(b)

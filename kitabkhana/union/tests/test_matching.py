@@ -57,3 +57,21 @@ def test_shared_isbn_with_a_brief_record():
 def test_features_survive_their_stored_form():
     f = features(persian_romanised(with_880=True), "marc21")
     assert features_from_json(features_to_json(f)) == f
+
+
+def test_fragments_of_one_title_and_date_with_different_catalogue_numbers_are_different_editions():
+    """Princeton's Donatus fragments (demo file): same title, author and decade, different GW/Goff numbers."""
+    from pathlib import Path
+
+    from kitabkhana.marc.matching import compare
+    from kitabkhana.marc.reader import read_records
+    from kitabkhana.union.features import match_features
+
+    demo = Path(__file__).resolve().parents[3] / "demo" / "lc-marc2bibframe2-princeton.xml"
+    fragments = {r.record["001"].data: r.record for r in read_records(demo)
+                 if r.record is not None and r.record["001"] and r.record["001"].data in {"4606192", "4606209"}}
+    a, b = (match_features(fragments[n], "marc21") for n in ("4606192", "4606209"))
+    assert a.citations == ["gw 8713", "goff d-318"] and b.citations == ["gw 8682", "goff d-315"]
+    decision = compare(a, b)
+    assert not decision.same and decision.reasons == ["different GOFF/GW numbers"]
+    assert compare(a, match_features(fragments["4606192"], "marc21")).same  # the same record still matches itself
