@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "kitabkhana.tasks",
     "kitabkhana.catalogue",
     "kitabkhana.union",
+    "kitabkhana.deposit",
     "kitabkhana.harvest",
     "kitabkhana.oai",
     "kitabkhana.sru",
@@ -108,7 +109,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "catalogue:staff-home"
+LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "opac:home"
 
 KITABKHANA = {
@@ -127,6 +128,9 @@ KITABKHANA = {
     "OAI_TOKEN_LIFETIME": 86400,
     # Match every arriving record against the union catalogue (docs/union-catalogue.md).
     "UNION_MATCHING": ENV.union_matching,
+    # Pre-publication cataloguing and legal deposit (docs/deposit.md).
+    "NBN_PREFIX": "NB",
+    "CIP_FRONT_MATTER_MAX_BYTES": 10 * 1024 * 1024,
 }
 
 LOGGING = {

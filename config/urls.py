@@ -11,6 +11,8 @@ urlpatterns = [
     path("staff/harvest/", include("kitabkhana.harvest.urls")),
     path("staff/union/", include("kitabkhana.union.urls")),
     path("staff/sru/", include("kitabkhana.sru.staff_urls")),
+    path("staff/cip/", include("kitabkhana.deposit.staff_urls")),
+    path("publishers/", include("kitabkhana.deposit.publisher_urls")),
     path("staff/", include("kitabkhana.catalogue.urls")),
     path("tasks/", include("kitabkhana.tasks.urls")),
     path("", include("kitabkhana.opac.urls")),

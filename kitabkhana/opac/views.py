@@ -157,6 +157,8 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
         "citation_exports": list(cite.EXPORTS),
         "can_edit": can_catalogue(request.user),
         "held_by": _institution_names(view.held_by),
+        # Leader/17 '8': a CIP record of a book not yet published.
+        "forthcoming": str(view.marc.leader)[17:18] == "8",
     })
 
 
