@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kitabkhana.accounts.decorators import cataloguer_required
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.deposit import selectors, services
+from kitabkhana.deposit.cip_block import CipFontMissing
 from kitabkhana.deposit.forms import CipRecordForm, CipRequestForm, PublisherSignupForm, ReturnForm
 from kitabkhana.deposit.models import CipRequest
 
@@ -44,7 +45,11 @@ def _file_response(cip: CipRequest) -> FileResponse:
 
 
 def _block_response(cip: CipRequest, fmt: str) -> HttpResponse:
-    body = _or_404(selectors.cip_block, request=cip, fmt=fmt)
+    try:
+        body = _or_404(selectors.cip_block, request=cip, fmt=fmt)
+    except CipFontMissing as exc:  # a server without the Noto fonts: say which package, keep the text block
+        return HttpResponse(f"{exc}. The text block is available as .txt.", status=503,
+                            content_type="text/plain; charset=utf-8")
     content_type = "application/pdf" if fmt == "pdf" else "text/plain; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="cip-{cip.nbn or cip.pk}.{fmt}"'

@@ -159,3 +159,19 @@ def test_expected_date_must_be_a_real_date(publisher_user):
 def test_signing_in_lands_a_publisher_at_the_portal_and_staff_at_the_staff_pages(publisher_user, cataloguer_nl):
     assert _as(publisher_user).get(reverse("accounts:home"))["Location"] == reverse("publishers:home")
     assert _as(cataloguer_nl).get(reverse("accounts:home"))["Location"] == reverse("catalogue:staff-home")
+
+
+def test_pdf_block_without_the_fonts_names_the_package_and_the_text_block_still_works(
+        publisher_user, cataloguer_nl, publisher, request_fields, monkeypatch):
+    from kitabkhana.deposit import cip_block, services
+
+    cip = services.cip_request_create(publisher=publisher, user=publisher_user, **request_fields)
+    services.cip_request_submit(request=cip, user=publisher_user)
+    services.cip_request_assign(request=cip, user=cataloguer_nl)
+    services.cip_record_save(request=cip, user=cataloguer_nl, subjects=["Persian literature"], classification="891.55")
+    services.cip_request_approve(request=cip, user=cataloguer_nl)
+    monkeypatch.setattr(cip_block, "_FONT_DIRS", ("/nonexistent",))
+    staff = _as(cataloguer_nl)
+    pdf = staff.get(reverse("cip:block", args=[cip.pk, "pdf"]))
+    assert pdf.status_code == 503 and "fonts-noto-core" in pdf.content.decode()
+    assert staff.get(reverse("cip:block", args=[cip.pk, "txt"])).status_code == 200
