@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from kitabkhana.core.backends import reset_backends
 
@@ -23,6 +24,8 @@ def isolated_data(settings, tmp_path):
     }
     yield data_dir
     reset_backends()
+    # A test that served a Persian page leaves Persian active in this thread; the next test starts in English.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

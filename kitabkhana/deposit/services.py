@@ -196,7 +196,7 @@ def cip_request_create(
 ) -> CipRequest:
     """A draft request of an approved publisher; it sits in the national library's queue unless told otherwise."""
     if publisher.status != Publisher.Status.APPROVED:
-        raise ValidationFailed(f"publisher {publisher.name} is {publisher.get_status_display().lower()}; "
+        raise ValidationFailed(f"publisher {publisher.name} is {publisher.status.replace('_', ' ')}; "
                                "only approved publishers may request CIP data")
     if front_matter is not None:
         front_matter_check(front_matter)
@@ -216,7 +216,7 @@ def cip_request_update(*, request: CipRequest, user, front_matter: UploadedFile 
     """The publisher edits a draft or a returned request."""
     request = CipRequest.objects.select_for_update().get(pk=request.pk)
     if request.status not in (CipRequest.Status.DRAFT, CipRequest.Status.RETURNED):
-        raise ValidationFailed(f"request {request.pk} is {request.get_status_display().lower()}; "
+        raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
                                "only drafts and returned requests can be edited")
     if front_matter is not None:
         front_matter_check(front_matter)
@@ -235,7 +235,7 @@ def cip_request_update(*, request: CipRequest, user, front_matter: UploadedFile 
 def cip_request_submit(*, request: CipRequest, user) -> CipRequest:
     request = CipRequest.objects.select_for_update().get(pk=request.pk)
     if request.status not in (CipRequest.Status.DRAFT, CipRequest.Status.RETURNED):
-        raise ValidationFailed(f"request {request.pk} is {request.get_status_display().lower()}; "
+        raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
                                "it cannot be submitted again")
     if not request.isbns:
         raise ValidationFailed("the request needs at least one ISBN before it is submitted")
@@ -258,7 +258,7 @@ def _locked(request: CipRequest, user, allowed: tuple[str, ...], doing: str) -> 
     request = CipRequest.objects.select_for_update().select_related("publisher", "institution").get(pk=request.pk)
     _staff_check(request, user)
     if request.status not in allowed:
-        raise ValidationFailed(f"request {request.pk} is {request.get_status_display().lower()}; cannot {doing} it")
+        raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; cannot {doing} it")
     return request
 
 
