@@ -1,8 +1,18 @@
 from django.contrib import admin
 
-from kitabkhana.deposit.models import CipEvent, CipRequest, NationalBibliographyNumber, Publisher
+from kitabkhana.deposit.models import (
+    CipEvent,
+    CipRequest,
+    Claim,
+    DepositReceipt,
+    DepositRule,
+    DepositRuleShare,
+    NationalBibliographyNumber,
+    Publisher,
+)
 
 # Read-only: every change goes through the services, which check ISBNs and write the audit trail.
+# The deposit rules are the exception: they are configuration, edited here.
 
 
 @admin.register(Publisher)
@@ -32,3 +42,29 @@ class CipEventAdmin(admin.ModelAdmin):
 class NationalBibliographyNumberAdmin(admin.ModelAdmin):
     list_display = ("year", "last")
     readonly_fields = ("year", "last")
+
+
+class DepositRuleShareInline(admin.TabularInline):
+    model = DepositRuleShare
+    extra = 1
+
+
+@admin.register(DepositRule)
+class DepositRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "material_type", "country", "city", "is_default")
+    inlines = [DepositRuleShareInline]
+
+
+@admin.register(DepositReceipt)
+class DepositReceiptAdmin(admin.ModelAdmin):
+    list_display = ("received_on", "institution", "barcode", "condition", "publisher", "request", "received_by")
+    list_filter = ("institution", "condition")
+    search_fields = ("barcode",)
+    readonly_fields = [f.name for f in DepositReceipt._meta.fields]
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "request", "level", "to", "language")
+    list_filter = ("level", "language")
+    readonly_fields = [f.name for f in Claim._meta.fields]

@@ -123,3 +123,29 @@ class CipRecordForm(forms.Form):
 
 class ReturnForm(forms.Form):
     message = forms.CharField(label=_("What should the publisher correct?"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DepositForm(forms.Form):
+    """The copies in hand, one per line ``barcode | institution code | condition`` (condition defaults to good)."""
+
+    copies = forms.CharField(label=_("Copies, one per line: barcode | institution code | condition"),
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    pages = forms.IntegerField(label=_("Pages"), min_value=1)
+    dimensions = forms.CharField(label=_("Dimensions"), max_length=64, initial="24 cm")
+    published_on = forms.CharField(label=_("Publication date (1405-02-20 or 2026-05-10)"), max_length=32)
+
+    def clean_published_on(self) -> dt.date:
+        return parse_either_calendar(self.cleaned_data["published_on"])
+
+    def clean_copies(self) -> list[dict]:
+        copies = []
+        for n, line in enumerate(self.cleaned_data["copies"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) not in (2, 3):
+                raise forms.ValidationError(
+                    _("Line %(n)s: write barcode | institution code | condition.") % {"n": n})
+            copies.append({"barcode": parts[0], "institution": parts[1],
+                           "condition": parts[2] if len(parts) == 3 and parts[2] else "good"})
+        return copies

@@ -100,3 +100,26 @@ def nbn_field_set(record: pymarc.Record, *, nbn: str, source: str) -> None:
         record.add_field(field)
     else:
         record.fields.insert(record.fields.index(after), field)
+
+
+def full_level_set(record: pymarc.Record, *, pages: int, dimensions: str, published_on: dt.date,
+                   language: str) -> None:
+    """Upgrade a pre-publication record with the copy in hand: full level, 300 and the actual imprint date."""
+    leader = str(record.leader)
+    record.leader = pymarc.Leader(leader[:17] + " " + leader[18:])
+    for field in record.get_fields("008"):
+        data = field.data
+        if len(data) >= 11:
+            field.data = data[:7] + f"{published_on.year:04d}" + data[11:]
+    year = imprint_year(published_on, language)
+    for field in record.get_fields("264"):
+        if field.indicator2 == "1":
+            field.delete_subfield("c")
+            field.add_subfield("c", year)
+    record.remove_fields("300")
+    field = pymarc.Field(tag="300", indicators=[" ", " "], subfields=_sf("a", f"{pages} pages ;", "c", dimensions))
+    after = next((f for f in record.fields if f.tag > "300"), None)
+    if after is None:
+        record.add_field(field)
+    else:
+        record.fields.insert(record.fields.index(after), field)

@@ -74,6 +74,7 @@ class CipRequest(models.Model):
         IN_REVIEW = "in_review", _("In review")
         RETURNED = "returned", _("Returned for correction")
         APPROVED = "approved", _("Approved")
+        DEPOSITED = "deposited", _("Deposited")
 
     publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="cip_requests")
     # The queue the request sits in: the national library unless the publisher's region has its own centre.
@@ -108,6 +109,9 @@ class CipRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Filled in when the copies arrive: the date the book actually came out, as the copy in hand says.
+    published_on = models.DateField(null=True, blank=True)
+    deposited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -127,6 +131,8 @@ class CipEvent(models.Model):
         RECORD = "record", _("Record saved")
         RETURN = "return", _("Returned for correction")
         APPROVE = "approve", _("Approved")
+        DEPOSIT = "deposit", _("Deposit received")
+        CLAIM = "claim", _("Deposit claimed")
         PUBLISHER_APPROVE = "publisher_approve", _("Publisher approved")
         PUBLISHER_SUSPEND = "publisher_suspend", _("Publisher suspended")
 
@@ -162,3 +168,94 @@ class CipIsbn(models.Model):
 
     def __str__(self) -> str:
         return self.isbn
+
+
+class DepositRule(models.Model):
+    """How many copies of a title are due, and to whom, for a material type and/or place of publication.
+
+    Blank criteria match anything; the most specific matching rule wins (see selectors.copies_due), and the rule
+    marked ``is_default`` applies when none matches.
+    """
+
+    name = models.CharField(max_length=255)
+    material_type = models.CharField(max_length=16, blank=True, choices=[
+        ("book", _("Book")), ("serial", _("Serial")), ("map", _("Map")), ("music", _("Printed music")),
+        ("electronic", _("Electronic")),
+    ])
+    country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2; blank for any"))
+    city = models.CharField(max_length=128, blank=True, help_text=_("Blank for any city"))
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DepositRuleShare(models.Model):
+    """Under a rule, the number of copies one institution receives."""
+
+    rule = models.ForeignKey(DepositRule, on_delete=models.CASCADE, related_name="shares")
+    institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="+")
+    copies = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "institution"], name="deposit_share_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.copies} × {self.institution_id}"
+
+
+class DepositReceipt(models.Model):
+    """One deposited copy: which institution received it, with what barcode, in what condition, when, by whom."""
+
+    class Condition(models.TextChoices):
+        GOOD = "good", _("Good")
+        DAMAGED = "damaged", _("Damaged")
+        INCOMPLETE = "incomplete", _("Incomplete")
+
+    request = models.ForeignKey(CipRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="receipts")
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="receipts")
+    record = models.ForeignKey("catalogue.Record", on_delete=models.PROTECT, related_name="+")
+    holding = models.ForeignKey("catalogue.Holding", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="+")
+    barcode = models.CharField(max_length=64)
+    condition = models.CharField(max_length=16, choices=Condition.choices, default=Condition.GOOD)
+    received_on = models.DateField()
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["institution", "barcode"], name="deposit_receipt_barcode")]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} {self.barcode}"
+
+
+class Claim(models.Model):
+    """One reminder letter sent to a publisher for a missing deposit (the claims log)."""
+
+    class Level(models.TextChoices):
+        FIRST = "first", _("First claim")
+        SECOND = "second", _("Second claim")
+        FINAL = "final", _("Final claim")
+
+    request = models.ForeignKey(CipRequest, on_delete=models.CASCADE, related_name="claims")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    sent_at = models.DateTimeField()
+    # The day the claim run counted as "today" (what the intervals are measured from).
+    sent_on = models.DateField()
+    to = models.EmailField()
+    subject = models.CharField(max_length=500)
+    body = models.TextField()
+    language = models.CharField(max_length=8)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "level"], name="deposit_claim_level_once")]
+
+    def __str__(self) -> str:
+        return f"{self.level} claim for CIP {self.request_id} to {self.to}"

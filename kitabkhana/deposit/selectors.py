@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import jdatetime
+from django.conf import settings
 from django.db.models import QuerySet
 from stdnum import isbn as stdnum_isbn
 
-from kitabkhana.accounts.models import Role
+from kitabkhana.accounts.models import Institution, Role
 from kitabkhana.accounts.selectors import can_catalogue, staff_institution, staff_role
+from kitabkhana.accounts.services import institution_default
 from kitabkhana.core.errors import NotFound, ValidationFailed
-from kitabkhana.deposit.models import CipEvent, CipRequest, Publisher, PublisherMembership
+from kitabkhana.deposit.models import (
+    CipEvent,
+    CipRequest,
+    Claim,
+    DepositReceipt,
+    DepositRule,
+    Publisher,
+    PublisherMembership,
+)
 
 QUEUE_STATUSES = (CipRequest.Status.SUBMITTED, CipRequest.Status.IN_REVIEW)
 SOLAR_MARK = "SH"
@@ -131,3 +142,117 @@ def cip_block(*, request: CipRequest, fmt: str) -> bytes:
     if fmt == "txt":
         return block.cip_block_text(marc_record, language=language, nbn=request.nbn).encode("utf-8")
     raise NotFound(f"no CIP block format {fmt!r} (txt or pdf)")
+
+
+# --- legal deposit ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepositTitle:
+    """What the deposit rules look at: the kind of material and where it was published."""
+
+    material_type: str = "book"
+    country: str = ""
+    city: str = ""
+
+
+def deposit_title_of(request: CipRequest) -> DepositTitle:
+    # A CIP request is always for a printed book; its place of publication is the publisher's.
+    return DepositTitle(material_type="book", country=request.publisher.country, city=request.publisher.city)
+
+
+def _rule_matches(rule: DepositRule, title: DepositTitle) -> int | None:
+    """How many criteria of the rule the title meets (its specificity), or None when one of them fails."""
+    score = 0
+    for wanted, have in ((rule.material_type, title.material_type), (rule.country, title.country),
+                         (rule.city, title.city)):
+        if not wanted:
+            continue
+        if wanted.casefold() != (have or "").strip().casefold():
+            return None
+        score += 1
+    return score
+
+
+def deposit_rule_for(title: DepositTitle) -> DepositRule | None:
+    """The most specific rule the title meets (a city rule beats a country rule), else the default rule."""
+    best: tuple[int, DepositRule] | None = None
+    for rule in DepositRule.objects.filter(is_default=False).order_by("id"):
+        score = _rule_matches(rule, title)
+        if score is not None and (best is None or score > best[0]):
+            best = (score, rule)
+    if best:
+        return best[1]
+    return DepositRule.objects.filter(is_default=True).order_by("id").first()
+
+
+def copies_due(request_or_title: CipRequest | DepositTitle) -> list[tuple[Institution, int]]:
+    """The copies due for a title under the deposit rules: [(institution, number of copies), ...].
+
+    With no rule configured at all, the national library receives KITABKHANA["DEPOSIT_DEFAULT_COPIES"] (2).
+    """
+    title = deposit_title_of(request_or_title) if isinstance(request_or_title, CipRequest) else request_or_title
+    rule = deposit_rule_for(title)
+    if rule is None:
+        return [(institution_default(), int(settings.KITABKHANA.get("DEPOSIT_DEFAULT_COPIES", 2)))]
+    return [(share.institution, share.copies)
+            for share in rule.shares.select_related("institution").order_by("institution__code")]
+
+
+def request_receipts(request: CipRequest) -> QuerySet[DepositReceipt]:
+    return request.receipts.select_related("institution", "received_by")
+
+
+
+# --- claims -------------------------------------------------------------------------------------------------
+
+CLAIM_LEVELS = (Claim.Level.FIRST, Claim.Level.SECOND, Claim.Level.FINAL)
+
+
+@dataclass(frozen=True)
+class PlannedClaim:
+    """A claim the next run would send: which request, which level, to whom, in which language."""
+
+    request: CipRequest
+    level: str
+    to: str
+    language: str
+
+
+def claim_language(request: CipRequest) -> str:
+    """Persian letters for Persian books, English otherwise."""
+    return "fa" if request.languages[:1] == ["per"] else "en"
+
+
+def claims_due(*, today: dt.date) -> list[PlannedClaim]:
+    """The claims due on ``today``.
+
+    A first claim once the expected date plus KITABKHANA["DEPOSIT_GRACE_DAYS"] (60) has passed with no copy
+    received; a second and a final one each KITABKHANA["DEPOSIT_CLAIM_INTERVAL_DAYS"] (30) after the previous
+    claim; nothing after the final claim, and nothing once a receipt exists. Publishers without an e-mail
+    address cannot be claimed by mail and are left out.
+    """
+    grace = dt.timedelta(days=int(settings.KITABKHANA.get("DEPOSIT_GRACE_DAYS", 60)))
+    interval = dt.timedelta(days=int(settings.KITABKHANA.get("DEPOSIT_CLAIM_INTERVAL_DAYS", 30)))
+    overdue = (CipRequest.objects.filter(status=CipRequest.Status.APPROVED, expected_date__lt=today - grace,
+                                         receipts__isnull=True)
+               .exclude(publisher__email="").select_related("publisher").prefetch_related("claims")
+               .order_by("expected_date", "id").distinct())
+    planned = []
+    for request in overdue:
+        sent = sorted(request.claims.all(), key=lambda c: CLAIM_LEVELS.index(c.level))
+        if not sent:
+            level = Claim.Level.FIRST
+        else:
+            last = sent[-1]
+            position = CLAIM_LEVELS.index(last.level)
+            if position == len(CLAIM_LEVELS) - 1 or today < last.sent_on + interval:
+                continue
+            level = CLAIM_LEVELS[position + 1]
+        planned.append(PlannedClaim(request=request, level=level, to=request.publisher.email,
+                                    language=claim_language(request)))
+    return planned
+
+
+def request_claims(request: CipRequest) -> QuerySet[Claim]:
+    return request.claims.all()

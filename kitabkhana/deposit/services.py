@@ -12,28 +12,40 @@ import pymarc
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from stdnum import isbn as stdnum_isbn
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.accounts.selectors import staff_institution
 from kitabkhana.accounts.services import institution_default
-from kitabkhana.catalogue.models import RecordIdentifier
+from kitabkhana.catalogue.models import Holding, RecordIdentifier
 from kitabkhana.catalogue.selectors import record_marc
-from kitabkhana.catalogue.services.records import record_create, record_update
+from kitabkhana.catalogue.services.records import holding_create, record_create, record_update
 from kitabkhana.core.errors import ValidationFailed
-from kitabkhana.deposit.marc import cip_marc_build, nbn_field_set
+from kitabkhana.deposit.marc import cip_marc_build, full_level_set, nbn_field_set
 from kitabkhana.deposit.models import (
     CipEvent,
     CipIsbn,
     CipRequest,
+    Claim,
+    DepositReceipt,
     NationalBibliographyNumber,
     Publisher,
     PublisherIsbnPrefix,
     PublisherMembership,
 )
-from kitabkhana.deposit.selectors import can_approve_publishers, cip_block_language, isbn_prefix_normalise
+from kitabkhana.deposit.selectors import (
+    DepositTitle,
+    PlannedClaim,
+    can_approve_publishers,
+    cip_block_language,
+    claims_due,
+    copies_due,
+    isbn_prefix_normalise,
+)
 
 _FRONT_MATTER_MAX_BYTES = 10 * 1024 * 1024
 # Fields a publisher fills in; everything else on a request is the library's.
@@ -372,3 +384,221 @@ def cip_request_approve(*, request: CipRequest, user) -> CipRequest:
     request.save(update_fields=["nbn", "status", "approved_at", "record", "updated_at"])
     _event(publisher=request.publisher, request=request, action=CipEvent.Action.APPROVE, user=user, message=nbn)
     return request
+
+
+# --- legal deposit ------------------------------------------------------------------------------------------
+
+
+def _copies_check(copies: list[dict], due: list[tuple[Institution, int]], already: dict[int, int]) -> list[dict]:
+    """Resolve and check the copies in hand against the rules; fail naming every bad line, before anything is saved.
+
+    ``already`` counts copies received earlier per institution id, so a second delivery cannot exceed what is due.
+    """
+    if not copies:
+        raise ValidationFailed("a deposit needs at least one copy (barcode, institution, condition)")
+    due_by_code = {institution.code.casefold(): (institution, count) for institution, count in due}
+    problems: list[str] = []
+    resolved: list[dict] = []
+    seen: set[tuple[int, str]] = set()
+    counted: dict[int, int] = dict(already)
+    conditions = set(DepositReceipt.Condition.values)
+    for n, copy in enumerate(copies, start=1):
+        barcode = str(copy.get("barcode") or "").strip()
+        code = str(copy.get("institution") or "").strip()
+        condition = str(copy.get("condition") or DepositReceipt.Condition.GOOD).strip().lower()
+        where = f"copy {n} ({barcode or 'no barcode'})"
+        if not barcode:
+            problems.append(f"{where}: the barcode is missing")
+            continue
+        if condition not in conditions:
+            problems.append(f"{where}: condition {condition!r} is not one of {', '.join(sorted(conditions))}")
+            continue
+        hit = due_by_code.get(code.casefold())
+        if hit is None:
+            owed = ", ".join(f"{i.code} ({c})" for i, c in due) or "none"
+            problems.append(f"{where}: no copy is due to institution {code!r} under the deposit rules "
+                            f"(due: {owed})")
+            continue
+        institution, count = hit
+        if (institution.pk, barcode) in seen:
+            problems.append(f"{where}: barcode {barcode} is given twice for {institution.code}")
+            continue
+        seen.add((institution.pk, barcode))
+        if (DepositReceipt.objects.filter(institution=institution, barcode=barcode).exists()
+                or Holding.objects.filter(institution=institution, barcode=barcode).exists()):
+            problems.append(f"{where}: barcode {barcode} is already used at {institution.code}")
+            continue
+        counted[institution.pk] = counted.get(institution.pk, 0) + 1
+        if counted[institution.pk] > count:
+            problems.append(f"{where}: only {count} cop{'y' if count == 1 else 'ies'} due to {institution.code}")
+            continue
+        resolved.append({"barcode": barcode, "institution": institution, "condition": condition})
+    if problems:
+        raise ValidationFailed("; ".join(problems), problems)
+    return resolved
+
+
+def _physical_check(pages: int, dimensions: str) -> None:
+    if not isinstance(pages, int) or pages <= 0:
+        raise ValidationFailed(f"pages must be a positive whole number, not {pages!r}")
+    if not dimensions.strip():
+        raise ValidationFailed("give the dimensions of the copy in hand, e.g. 24 cm")
+
+
+def _receipts_write(*, record, request: CipRequest | None, publisher: Publisher, copies: list[dict], user,
+                    received_on: dt.date, note: str) -> list[DepositReceipt]:
+    receipts = []
+    try:
+        # A savepoint: a barcode taken by a deposit committing at the same moment hits the unique index.
+        with transaction.atomic():
+            for copy in copies:
+                holding = holding_create(record=record, institution=copy["institution"], barcode=copy["barcode"],
+                                         note=note)
+                receipts.append(DepositReceipt.objects.create(
+                    request=request, publisher=publisher, record=record, holding=holding,
+                    institution=copy["institution"], barcode=copy["barcode"], condition=copy["condition"],
+                    received_on=received_on, received_by=user,
+                ))
+    except IntegrityError:
+        raise ValidationFailed("one of the barcodes "
+                               f"{', '.join(c['barcode'] for c in copies)} was just used by another deposit") from None
+    return receipts
+
+
+@transaction.atomic
+def deposit_receive(
+    *, request: CipRequest | int, copies: list[dict], pages: int, dimensions: str, published_on: dt.date, user,
+    received_on: dt.date | None = None,
+) -> list[DepositReceipt]:
+    """Register the deposited copies of an approved CIP title, in one transaction.
+
+    Records a receipt and a holding (with the copy's barcode) per copy, upgrades the pre-publication record to
+    full level (leader/17 blank, 300 from the copy in hand, 264 $c from the actual publication date), marks
+    the request deposited and audits it. Any bad copy line fails the whole deposit.
+    """
+    request_id = request.pk if isinstance(request, CipRequest) else request
+    locked = (CipRequest.objects.select_for_update().filter(pk=request_id).first()
+              if isinstance(request_id, int) else None)
+    if locked is None:
+        raise ValidationFailed(f"deposit for an unknown title: there is no CIP request {request_id!r}")
+    request = CipRequest.objects.select_related("publisher", "institution", "record").get(pk=locked.pk)
+    _staff_check(request, user)
+    if request.status not in (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED):
+        raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
+                               "only approved requests can be deposited")
+    _physical_check(pages, dimensions)
+    already: dict[int, int] = {}
+    for institution_id in request.receipts.values_list("institution_id", flat=True):
+        already[institution_id] = already.get(institution_id, 0) + 1
+    resolved = _copies_check(copies, copies_due(request), already)
+    marc_record = record_marc(request.record)
+    full_level_set(marc_record, pages=pages, dimensions=dimensions.strip(), published_on=published_on,
+                   language=cip_block_language(request))
+    _record_write(request, user, marc_record, note=f"legal deposit of CIP request {request.pk}")
+    receipts = _receipts_write(record=request.record, request=request, publisher=request.publisher, copies=resolved,
+                               user=user, received_on=received_on or timezone.localdate(),
+                               note=f"legal deposit, CIP {request.pk}")
+    request.status = CipRequest.Status.DEPOSITED
+    request.published_on = published_on
+    request.deposited_at = request.deposited_at or timezone.now()
+    request.save(update_fields=["status", "published_on", "deposited_at", "record", "updated_at"])
+    _event(publisher=request.publisher, request=request, action=CipEvent.Action.DEPOSIT, user=user,
+           message=", ".join(f"{c['institution'].code} {c['barcode']} ({c['condition']})" for c in resolved))
+    return receipts
+
+
+@transaction.atomic
+def deposit_receive_without_cip(
+    *, publisher: Publisher, title: str, isbns: list[str], copies: list[dict], pages: int, dimensions: str,
+    published_on: dt.date, user, languages: list[str] | None = None, subtitle: str = "",
+    contributors: list[dict] | None = None, edition: str = "", series: str = "", material_type: str = "book",
+    received_on: dt.date | None = None,
+) -> list[DepositReceipt]:
+    """A deposit of a title that never had CIP: the record is created at full level, then received as above."""
+    institution = staff_institution(user)
+    if institution is None:
+        raise ValidationFailed("registering a deposit needs a staff user of an institution")
+    if not title.strip():
+        raise ValidationFailed("the deposited title needs a title")
+    _physical_check(pages, dimensions)
+    numbers = isbns_check(publisher=publisher, isbns=isbns)
+    due = copies_due(DepositTitle(material_type=material_type, country=publisher.country, city=publisher.city))
+    resolved = _copies_check(copies, due, {})
+    languages = languages or ["per"]
+    marc_record = cip_marc_build(
+        control_number=f"DEP-{timezone.now():%Y%m%d%H%M%S%f}", agency=institution.code, title=title.strip(),
+        subtitle=subtitle, contributors=contributors or [], edition=edition, series=series,
+        expected_date=published_on, pages=pages, format=dimensions, languages=languages, isbns=numbers, summary="",
+        contents="", publisher_name=publisher.name_in("fa") if languages[:1] == ["per"] else publisher.name,
+        place=publisher.city, country=publisher.country, subjects=[], classification="", classification_scheme="",
+        today=timezone.localdate(),
+    )
+    full_level_set(marc_record, pages=pages, dimensions=dimensions.strip(), published_on=published_on,
+                   language=languages[0])
+    record = record_create(marc_record=marc_record, flavour="marc21", institution=institution, user=user,
+                           note=f"legal deposit without CIP from {publisher.name}")
+    receipts = _receipts_write(record=record, request=None, publisher=publisher, copies=resolved, user=user,
+                               received_on=received_on or timezone.localdate(), note="legal deposit without CIP")
+    _event(publisher=publisher, action=CipEvent.Action.DEPOSIT, user=user,
+           message=f"record {record.pk} without CIP: " + ", ".join(f"{c['institution'].code} {c['barcode']}"
+                                                                  for c in resolved))
+    return receipts
+
+
+# --- claims -------------------------------------------------------------------------------------------------
+
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+def _claim_date(day: dt.date, language: str) -> str:
+    """Persian letters carry the Solar Hijri date in Persian digits, English ones the Gregorian date."""
+    if language == "fa":
+        return jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d").translate(_PERSIAN_DIGITS)
+    return f"{day:%d %B %Y}"
+
+
+def claim_letter(planned: PlannedClaim, *, today: dt.date) -> tuple[str, str]:
+    """(subject, body) of the letter, from templates/deposit/claims/claim_<level>.<language>.txt.
+
+    The template's first line is the subject; the rest is the body.
+    """
+    request = planned.request
+    text = render_to_string(f"deposit/claims/claim_{planned.level}.{planned.language}.txt", {
+        "request": request, "publisher": request.publisher,
+        "publisher_name": request.publisher.name_in(planned.language),
+        "expected": _claim_date(request.expected_date, planned.language),
+        "today": _claim_date(today, planned.language), "nbn": request.nbn,
+        "isbns": ", ".join(stdnum_isbn.format(n) for n in request.isbns),
+        "copies": ", ".join(f"{i.name_in(planned.language)}: {n}" for i, n in copies_due(request)),
+    })
+    subject, _, body = text.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def claims_send(*, today: dt.date | None = None, dry_run: bool = False) -> list[Claim | PlannedClaim]:
+    """Send the claims due today (see selectors.claims_due) by e-mail and log each one as a Claim.
+
+    Each claim is its own transaction: the request row is locked and checked again (a receipt may just have
+    arrived), the Claim row and an audit event are written, and the mail is sent before commit, so a mail that
+    fails leaves no claim logged and the next run tries again. ``dry_run`` sends and saves nothing and returns
+    what would be sent.
+    """
+    today = today or timezone.localdate()
+    planned = claims_due(today=today)
+    if dry_run:
+        return list(planned)
+    sent: list[Claim] = []
+    for plan in planned:
+        with transaction.atomic():
+            request = CipRequest.objects.select_for_update().get(pk=plan.request.pk)
+            if (request.status != CipRequest.Status.APPROVED or request.receipts.exists()
+                    or request.claims.filter(level=plan.level).exists()):
+                continue
+            subject, body = claim_letter(plan, today=today)
+            claim = Claim.objects.create(request=request, level=plan.level, sent_at=timezone.now(), sent_on=today,
+                                         to=plan.to, subject=subject, body=body, language=plan.language)
+            _event(publisher=plan.request.publisher, request=request, action=CipEvent.Action.CLAIM, user=None,
+                   message=f"{plan.level} claim to {plan.to}")
+            send_mail(subject, body, None, [plan.to])
+        sent.append(claim)
+    return sent

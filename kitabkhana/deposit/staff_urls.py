@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:request_id>/record/", views.staff_record, name="record"),
     path("<int:request_id>/return/", views.staff_return, name="return"),
     path("<int:request_id>/approve/", views.staff_approve, name="approve"),
+    path("<int:request_id>/deposit/", views.staff_deposit, name="deposit"),
     path("<int:request_id>/front-matter.pdf", views.staff_front_matter, name="front-matter"),
     path("<int:request_id>/cip.<str:fmt>", views.staff_block, name="block"),
 ]

@@ -19,7 +19,13 @@ from kitabkhana.accounts.decorators import cataloguer_required
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.deposit import selectors, services
 from kitabkhana.deposit.cip_block import CipFontMissing
-from kitabkhana.deposit.forms import CipRecordForm, CipRequestForm, PublisherSignupForm, ReturnForm
+from kitabkhana.deposit.forms import (
+    CipRecordForm,
+    CipRequestForm,
+    DepositForm,
+    PublisherSignupForm,
+    ReturnForm,
+)
 from kitabkhana.deposit.models import CipRequest
 
 
@@ -61,6 +67,8 @@ def _detail_context(cip: CipRequest) -> dict:
         "cip": cip, "events": selectors.request_events(cip), "returned_message": selectors.returned_message(cip),
         "expected": selectors.both_calendars(cip.expected_date),
         "isbns": [selectors.isbn_display(n) for n in cip.isbns],
+        "receipts": [(r, selectors.both_calendars(r.received_on)) for r in selectors.request_receipts(cip)],
+        "claims": [(c, selectors.both_calendars(c.sent_on)) for c in selectors.request_claims(cip)],
     }
 
 
@@ -171,6 +179,7 @@ def staff_request(request, request_id: int):
     })
     return render(request, "deposit/staff_request.html", {
         **_detail_context(cip), "record_form": record_form, "return_form": ReturnForm(),
+        "deposit_form": DepositForm(), "copies_due": selectors.copies_due(cip),
     })
 
 
@@ -216,6 +225,17 @@ def staff_return(request, request_id: int):
 @require_POST
 def staff_approve(request, request_id: int):
     return _staff_action(request, request_id, services.cip_request_approve, _("Approved."))
+
+
+@cataloguer_required
+@require_POST
+def staff_deposit(request, request_id: int):
+    form = DepositForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("cip:request", request_id=request_id)
+    return _staff_action(request, request_id, services.deposit_receive, _("Deposit registered."),
+                         **form.cleaned_data)
 
 
 @cataloguer_required
