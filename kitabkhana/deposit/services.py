@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.accounts.selectors import staff_institution
@@ -129,7 +130,7 @@ def isbns_check(*, publisher: Publisher, isbns: list[str], exclude_request_id: i
             continue
         try:
             number = stdnum_isbn.validate(raw, convert=True)
-        except Exception as exc:  # stdnum's ValidationError subclasses say what is wrong
+        except StdnumValidationError as exc:  # its subclasses say what is wrong (checksum, length, format)
             problems.append(f"ISBN {raw}: {exc}")
             continue
         if not any(number.startswith(p) for p in prefixes):

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from kitabkhana.accounts.models import Institution
-from kitabkhana.catalogue.models import ImportJob, ImportRejection, Record
+from kitabkhana.catalogue.models import ImportJob, ImportRejection
 from kitabkhana.core.errors import NotFound
 from kitabkhana.harvest.models import HarvestedRecord, HarvestRun, HarvestSource
 
@@ -61,17 +60,6 @@ def harvested_record_ids(*, source: HarvestSource, identifiers: list[str]) -> di
     for start in range(0, len(unique), _LOOKUP_CHUNK):
         rows = HarvestedRecord.objects.filter(source=source, identifier__in=unique[start:start + _LOOKUP_CHUNK])
         found.update(rows.values_list("identifier", "record_id"))
-    return found
-
-
-def record_ids_by_control_key(*, institution: Institution, keys: list[str]) -> dict[str, int]:
-    """003|001 key → id of the institution's live record (the catalogue's own matching key)."""
-    found: dict[str, int] = {}
-    unique = sorted(set(keys))
-    for start in range(0, len(unique), _LOOKUP_CHUNK):
-        rows = Record.objects.filter(institution=institution, control_key__in=unique[start:start + _LOOKUP_CHUNK],
-                                     deleted_at__isnull=True).order_by("pk")
-        found.update(rows.values_list("control_key", "pk"))
     return found
 
 

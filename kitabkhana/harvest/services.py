@@ -29,7 +29,6 @@ from kitabkhana.catalogue.services.importing import (
     import_job_reopen,
     records_store_batch,
 )
-from kitabkhana.catalogue.services.preparing import control_key_of_record
 from kitabkhana.catalogue.services.records import record_delete
 from kitabkhana.core.errors import ConcurrentEdit, ValidationFailed
 from kitabkhana.harvest import selectors
@@ -345,27 +344,12 @@ def _page_store(*, run: HarvestRun, job: ImportJob, page: OaiPage, pages: int, m
     existing = selectors.harvested_record_ids(source=source, identifiers=identifiers)
 
     with transaction.atomic():
-        keyed: list[tuple[OaiRecord, ReadResult, str]] = []
-        unkeyed: list[tuple[OaiRecord, ReadResult]] = []
-        for record, result in live:
-            if result.error is not None or result.record is None:
-                continue
-            key = control_key_of_record(result.record, flavour)
-            if key:
-                keyed.append((record, result, key))
-            else:
-                unkeyed.append((record, result))
-        unkeyed_ids = {id(result) for _, result in unkeyed}
-        records_store_batch(job=job, results=[result for _, result in live if id(result) not in unkeyed_ids],
-                            user=job.created_by)
-        resolved: dict[str, int | None] = {}
-        by_key = selectors.record_ids_by_control_key(institution=source.institution, keys=[k for *_, k in keyed])
-        for record, _, key in keyed:
-            resolved[record.header.identifier] = by_key.get(key)
-        for record, result in unkeyed:
-            # Without 001 the catalogue matches by ISBN/ISSN; store it alone to learn which record it became.
-            ids = records_store_batch(job=job, results=[result], user=job.created_by)
-            resolved[record.header.identifier] = ids[0] if ids else existing.get(record.header.identifier)
+        # The catalogue says which record each result became (created, updated or unchanged), with or
+        # without a 001: that is the identifier mapping.
+        placed = records_store_batch(job=job, results=[result for _, result in live], user=job.created_by)
+        resolved: dict[str, int | None] = {
+            record.header.identifier: placed[result.number] for record, result in live if result.number in placed
+        }
 
         deletions, ignored = _withdraw(run, deleted, existing)
         _supersede(run, resolved, existing)

@@ -801,8 +801,6 @@ def summarise(record: pymarc.Record, flavour: str) -> RecordSummary:
 def control_identity(record: pymarc.Record, flavour: str) -> tuple[str, str]:
     """(agency, control number) of a record: 003 and 001; for UNIMARC, whose 003 is a persistent
     identifier (usually a URI) rather than an agency code, the first 801 $b stands in for it.
-
-    Cheap on purpose: a harvester asks it of every record to learn which stored record it updates.
     """
     number = agency = agency_801 = ""
     for f in record.fields:

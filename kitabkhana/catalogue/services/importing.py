@@ -129,6 +129,8 @@ class _BatchWriter:
         self.note = f"import of {Path(job.source_name).name} (job {job.pk})"[:255]
         # Other records the last batch changed through the union catalogue (cluster membership).
         self.also_index: set[int] = set()
+        # Record number in the source -> the record it became (created, updated or left unchanged).
+        self.placed: dict[int, int] = {}
 
     def _reject(self, rejections: list[ImportRejection], result: ReadResult, error: Exception) -> None:
         fld = getattr(error, "field", None) or ""
@@ -186,11 +188,14 @@ class _BatchWriter:
         batch_identifiers: dict[tuple[str, str], str] = {}  # ISBN/ISSN -> in-batch key, for records without 001
         updates: dict[int, PreparedRecord] = {}
         skipped = 0
-        for n, (_, p) in enumerate(prepared):
+        matched: dict[int, int] = {}  # record number in the source -> the stored record it updates
+        created: dict[int, str] = {}  # record number -> in-batch key of the record it creates or joins
+        for n, (result, p) in enumerate(prepared):
             target = by_key.get(p.control_key) if p.control_key else None
             if target is None:
                 target = _identifier_match(p, by_identifier)
             if target is not None:
+                matched[result.number] = target
                 if job.match == "skip":
                     skipped += 1
                 else:
@@ -199,6 +204,7 @@ class _BatchWriter:
             key = p.control_key or next(
                 (batch_identifiers[i] for i in p.identifiers if i in batch_identifiers), f"#{n}"
             )
+            created[result.number] = key
             if key in creates:
                 # The same record twice in one batch: the file's later copy is handled like a re-import.
                 if job.match == "skip":
@@ -213,6 +219,8 @@ class _BatchWriter:
                         batch_identifiers.setdefault(identifier, key)
 
         to_index = self._create(list(creates.values()))
+        ids_by_key = dict(zip(creates, (pk for pk, _ in to_index), strict=True))
+        self.placed = {**matched, **{number: ids_by_key[key] for number, key in created.items()}}
         updated_ids, unchanged = self._update(updates)
         to_index += updated_ids
         # Records stored as read (not combined with another copy) are handed on parsed and summarised.
@@ -362,12 +370,13 @@ def import_job_finish(*, job: ImportJob, status: str, error: str = "") -> Import
     return job
 
 
-def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None) -> list[int]:
+def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None) -> dict[int, int]:
     """Store already-read records as one batch of ``job`` (one transaction), then index them.
 
     For sources that are not files (an OAI-PMH harvest, a copy-cataloguing fetch): they read records
     themselves and account for them in an ImportJob of their own (counts, rejections by record number).
-    Returns the ids of the records created or changed.
+    Returns, for each result stored or matched (not rejected), its record number → the record it
+    became, whether created, updated or left unchanged: how a harvester maps its identifiers.
     """
     writer_ = _BatchWriter(job, job.institution, user)
     batch = _Batch(results=list(results))
@@ -376,7 +385,7 @@ def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None)
     if stored or writer_.also_index:
         with search_backend().bulk() as index_writer:
             _index_batch(index_writer, stored, job.institution.code, writer_.also_index)
-    return [pk for pk, _ in stored]
+    return writer_.placed
 
 
 def write_rejection_report(job: ImportJob) -> Path:

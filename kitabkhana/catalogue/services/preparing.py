@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pymarc
 
-from kitabkhana.marc.derive import RecordSummary, control_identity, summarise
+from kitabkhana.marc.derive import RecordSummary, summarise
 from kitabkhana.marc.writer import to_iso2709
 
 _TITLE_MAX = 2000
@@ -45,11 +45,6 @@ class PreparedRecord:
 
 def control_key_of(summary: RecordSummary) -> str:
     return _control_key(summary.control_agency, summary.control_number)
-
-
-def control_key_of_record(record: pymarc.Record, flavour: str) -> str:
-    """The control key without deriving the rest of the record (see ``marc.derive.control_identity``)."""
-    return _control_key(*control_identity(record, flavour))
 
 
 def _control_key(agency: str, number: str) -> str:
