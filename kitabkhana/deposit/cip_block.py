@@ -26,7 +26,7 @@ import pymarc
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from kitabkhana.marc.derive import _clean as _strip_isbd  # the catalogue's own ISBD end-punctuation rule
+from kitabkhana.marc.derive import strip_isbd
 from kitabkhana.scripts.calendars import describe_imprint_year, to_persian_digits
 
 __all__ = ["CipBlockError", "CipFontMissing", "cip_block_pdf", "cip_block_text"]
@@ -124,7 +124,7 @@ def _tidy(text: str) -> str:
 
 def _value(f: pymarc.Field, codes: str) -> str:
     """The subfields ``codes`` in record order, as transcribed (ISBD punctuation inside kept, end stripped)."""
-    return _strip_isbd(_tidy(" ".join(sf.value for sf in f.subfields if sf.code in codes and sf.value)))
+    return strip_isbd(_tidy(" ".join(sf.value for sf in f.subfields if sf.code in codes and sf.value)))
 
 
 def _sentence(text: str) -> str:
@@ -197,7 +197,7 @@ def _subject(f: pymarc.Field) -> str:
     head_codes = _NAME_CODES + "t" if f.tag in ("600", "610", "611") else "abcdgnpt"
     head = _value(f, head_codes)
     parts = [head] if head else []
-    parts += [_strip_isbd(_tidy(sf.value)) for sf in f.subfields if sf.code in _SUBDIVISIONS and sf.value]
+    parts += [strip_isbd(_tidy(sf.value)) for sf in f.subfields if sf.code in _SUBDIVISIONS and sf.value]
     return " -- ".join(p for p in parts if p)
 
 

@@ -34,8 +34,7 @@ from pathlib import Path
 import pymarc
 from pymarc import Field, Indicators, Subfield
 
-from .derive import _clean as _strip_isbd
-from .derive import _scripts
+from .derive import scripts_of, strip_isbd
 from .diff import field_text
 from .errors import RecordError
 from .profile import load_profile
@@ -344,7 +343,7 @@ def _convert_field(conv: _Conversion, tag: str, field_: Field) -> Field | None:
     if conv.to_unimarc and _PUNCTUATED.intersection(row.rules):
         for t in triples:
             if t[2] and t[1] != "1":  # $1 carries an embedded tag and indicators, blanks included
-                t[2] = _strip_isbd(t[2])
+                t[2] = strip_isbd(t[2])
     elif not conv.to_unimarc and _PUNCTUATED.intersection(row.rules):
         _add_isbd(out.tag, triples, authority=conv.authority)
     out.subfields = [Subfield(t[1], t[2]) for t in triples if t[2]]
@@ -550,7 +549,7 @@ def _rule_personal(conv: _Conversion, row: _Row, src: Field, out: Field, triples
         for t in triples:
             value = t[2]
             if t[1] == "a" and surname_form and not any(x[1] == "b" for x in triples):
-                name = _strip_isbd(value)
+                name = strip_isbd(value)
                 surname, sep, forename = name.partition(", ")
                 if not sep:  # Arabic-script names use the Arabic comma
                     surname, sep, forename = name.partition("\u060c ")
@@ -559,7 +558,7 @@ def _rule_personal(conv: _Conversion, row: _Row, src: Field, out: Field, triples
                     result.append([t[0], "b", forename])
                     continue
             if t[1] in ("f", "g"):
-                value = _strip_isbd(value).strip("()")
+                value = strip_isbd(value).strip("()")
             result.append([t[0], t[1], value])
         return result
     result = []
@@ -583,7 +582,7 @@ def _rule_corporate(conv: _Conversion, row: _Row, src: Field, out: Field, triple
     if conv.to_unimarc:
         for t in triples:
             if t[1] in ("e", "f", "d"):
-                t[2] = _strip_isbd(t[2]).strip("()")
+                t[2] = strip_isbd(t[2]).strip("()")
         return triples
     for t in triples:
         if t[0] in ("d", "e", "f") and out.tag in ("111", "711", "611", "110", "710", "610"):
@@ -618,7 +617,7 @@ def _rule_subject(conv: _Conversion, row: _Row, src: Field, out: Field, triples:
             if code:
                 triples.append(["", "2", code])
         for t in triples:
-            t[2] = _strip_isbd(t[2])
+            t[2] = strip_isbd(t[2])
         return triples
     sources = [t for t in triples if t[1] == "2"]
     inds = list(_indicators(out))
@@ -857,7 +856,7 @@ _RULE_NAMES = frozenset(_RULES)
 
 def _script_of_text(text: str) -> str:
     """UNIMARC script code (100$a/34-35, $7) of the first non-Latin script in ``text``; 'ba' for Latin."""
-    found = _scripts([text])
+    found = scripts_of([text])
     table = _codes()["script_unimarc"]
     for script in found:
         if script != "Latn" and script in table:
@@ -1526,9 +1525,9 @@ def _comparable(record: pymarc.Record) -> dict[str, list[str]]:
                 if code == "6" and "/" in value:
                     value = value.split("/", 1)[0]
                 if names and code == "e":  # a relator term and its code say the same thing
-                    term = _strip_isbd(value).lower()
+                    term = strip_isbd(value).lower()
                     code, value = ("4", _relators()[2][term]) if term in _relators()[2] else (code, value)
-                item = Subfield(code, _strip_isbd(value).strip("[]() "))
+                item = Subfield(code, strip_isbd(value).strip("[]() "))
                 if item not in subs:
                     subs.append(item)
             text = field_text(Field(tag=f.tag, indicators=f.indicators, subfields=subs))

@@ -106,7 +106,7 @@ _LEAD = " " + _MARKS + _CLOSERS
 _NON_SORTING = str.maketrans("", "", "\x88\x89\x98\x9c")
 
 
-def _clean(text: str) -> str:
+def strip_isbd(text: str) -> str:
     """Strip ISBD end punctuation, but keep the period of a closing initial ("Smith, A. O.")."""
     text = text.strip(_LEAD).rstrip(_TRAIL_NO_PERIOD)
     while text.endswith("."):
@@ -149,7 +149,7 @@ def _heading(f: pymarc.Field, subdiv: frozenset[str], skip: frozenset[str], unim
             continue
         if code in subdiv:
             if current:
-                parts.append(_clean(" ".join(current)))
+                parts.append(strip_isbd(" ".join(current)))
             current = [value]
         elif unimarc and code == "b" and current:
             # UNIMARC keeps names unpunctuated: "Стрыгин" $b "В. З." reads "Стрыгин, В. З.".
@@ -157,7 +157,7 @@ def _heading(f: pymarc.Field, subdiv: frozenset[str], skip: frozenset[str], unim
         else:
             current.append(value)
     if current:
-        parts.append(_clean(" ".join(current)))
+        parts.append(strip_isbd(" ".join(current)))
     return " -- ".join(p for p in parts if p)
 
 
@@ -201,7 +201,7 @@ def _finder(found: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile(f"[{ranges}]") if ranges else None
 
 
-def _scripts(texts: list[str]) -> list[str]:
+def scripts_of(texts: list[str]) -> list[str]:
     found: set[str] = set()
     rest: list[str] = []
     for text in texts:
@@ -417,8 +417,8 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
         spec = table.get(tag)
         if tag in _M21_NAME_TAGS and not authority:
             codes = spec[2] if spec else _ALPHA
-            value = _clean(_name_part(f, codes))
-            original = _clean(_name_part(orig, codes)) if orig is not None else None
+            value = strip_isbd(_name_part(f, codes))
+            original = strip_isbd(_name_part(orig, codes)) if orig is not None else None
             _add(out.authors, value)
             if original:
                 _add(out.authors, original)
@@ -443,10 +443,10 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
                 _add(out.subjects, original)
         else:
             codes = spec[2]
-            value = _clean(_join(f, codes))
-            original = _clean(_join(orig, codes)) if orig is not None else None
+            value = strip_isbd(_join(f, codes))
+            original = strip_isbd(_join(orig, codes)) if orig is not None else None
             if tag == "245":
-                title = _clean(_join(f, "abfgknps"))
+                title = strip_isbd(_join(f, "abfgknps"))
                 if f.tag == "880":  # an unlinked vernacular title: the record has no romanised one
                     if out.title_original is None:
                         out.title_original = title or None
@@ -455,7 +455,7 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
                 elif not out.title:
                     out.title = title
                     if orig is not None:
-                        out.title_original = _clean(_join(orig, "abfgknps")) or None
+                        out.title_original = strip_isbd(_join(orig, "abfgknps")) or None
             elif tag in _M21_TITLE_TAGS:
                 _add(out.titles, value)
                 if original:
@@ -523,12 +523,12 @@ def _marc21(record: pymarc.Record, out: RecordSummary) -> None:
     if imprints:
         imprints.sort(key=lambda p: p[0])
         chosen = imprints[0][1]
-        out.place = _clean(_first(chosen, "a")).strip("[]")
-        out.publisher = _clean(_first(chosen, "b")).strip("[]")
-        out.date_text = _clean(_first(chosen, "c"))
+        out.place = strip_isbd(_first(chosen, "a")).strip("[]")
+        out.publisher = strip_isbd(_first(chosen, "b")).strip("[]")
+        out.date_text = strip_isbd(_first(chosen, "c"))
         if not out.date_text:
             for _, f in imprints:
-                out.date_text = _clean(_first(f, "c"))
+                out.date_text = strip_isbd(_first(f, "c"))
                 if out.date_text:
                     break
 
@@ -580,7 +580,7 @@ def _finish(out: RecordSummary, entries: list[tuple[int, int, DisplayField]], te
                                             language_tag)))
     entries.sort(key=lambda e: (e[0], e[1]))
     out.display = [e[2] for e in entries]
-    out.script_codes = _scripts(texts)
+    out.script_codes = scripts_of(texts)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -625,7 +625,7 @@ def _unimarc_title(f: pymarc.Field) -> str:
     parts: list[str] = []
     seen_a = False
     for code, value in f.subfields:
-        value = _clean(value)
+        value = strip_isbd(value)
         if not value:
             continue
         if code == "a":
@@ -637,7 +637,7 @@ def _unimarc_title(f: pymarc.Field) -> str:
             parts.append(f". {value}")
         elif code == "i":
             parts.append(f", {value}" if parts and parts[-1].startswith(". ") else f". {value}")
-    return _clean("".join(parts))
+    return strip_isbd("".join(parts))
 
 
 def _unimarc_display(f: pymarc.Field, codes: frozenset[str]) -> str:
@@ -719,16 +719,16 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
                 if tag == "610":  # uncontrolled terms: each $a is a term of its own
                     for code, v in f.subfields:
                         if code == "a":
-                            _add(out.subjects, _clean(v))
+                            _add(out.subjects, strip_isbd(v))
                 else:
                     _add(out.subjects, value)
             else:
                 _add(out.titles, value)
         elif tag in _UNI_NAME_TAGS:
-            a, b = _clean(_first(f, "a")), _clean(_first(f, "b"))
+            a, b = strip_isbd(_first(f, "a")), strip_isbd(_first(f, "b"))
             value = f"{a}, {b}" if a and b else a
             _add(out.authors, value)
-            display = _clean(_unimarc_display(f, spec[2]))
+            display = strip_isbd(_unimarc_display(f, spec[2]))
             value = display or value
         elif tag == "200":
             title = _unimarc_title(f)
@@ -736,18 +736,18 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
                 out.title = title
             for code, v in f.subfields:
                 if code == "d":
-                    _add(out.titles, _clean(v))
-            value = _clean(_unimarc_display(f, spec[2]))
+                    _add(out.titles, strip_isbd(v))
+            value = strip_isbd(_unimarc_display(f, spec[2]))
         elif label in ("uniform_title", "other_titles"):
-            value = _clean(_unimarc_display(f, spec[2]))
-            _add(out.titles, _clean(_unimarc_title(f)) or value)
+            value = strip_isbd(_unimarc_display(f, spec[2]))
+            _add(out.titles, strip_isbd(_unimarc_title(f)) or value)
         elif tag in ("410", "461"):
             t = _first(f, "t") or _first(f, "a")
             v = _first(f, "v")
-            value = _clean(f"{_clean(t)} ; {v}" if v else t)
+            value = strip_isbd(f"{strip_isbd(t)} ; {v}" if v else t)
             _add(out.series, value)
         else:
-            value = _clean(_unimarc_display(f, spec[2]))
+            value = strip_isbd(_unimarc_display(f, spec[2]))
             if label == "series":
                 _add(out.series, value)
             elif label in ("notes", "contents", "summary", "sources"):
@@ -765,9 +765,9 @@ def _unimarc(record: pymarc.Record, out: RecordSummary) -> None:
         entries.append((spec[1], n, DisplayField(LABELS[label], value, None, _direction(value, None), tag)))
 
     if imprint is not None:
-        out.place = _clean(_first(imprint, "a")).strip("[]")
-        out.publisher = _clean(_first(imprint, "c")).strip("[]")
-        out.date_text = _clean(_first(imprint, "d"))
+        out.place = strip_isbd(_first(imprint, "a")).strip("[]")
+        out.publisher = strip_isbd(_first(imprint, "c")).strip("[]")
+        out.date_text = strip_isbd(_first(imprint, "d"))
     if out.year is None and not authority:
         out.year = _year_from_text(out.date_text)
     _finish(out, entries, texts, "101")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import pymarc
 
-from .derive import _clean, _heading, _join, _link_occurrence, _name_part, _unimarc_title, summarise
+from .derive import _heading, _join, _link_occurrence, _name_part, _unimarc_title, strip_isbd, summarise
 
 __all__ = ["DC_ELEMENTS", "record_to_dc"]
 
@@ -79,7 +79,7 @@ class _Out:
 
 
 def _sub(f: pymarc.Field, codes: str | frozenset[str], sep: str = " ") -> str:
-    return _clean(sep.join(_clean(v) for c, v in f.subfields if c in codes and v and _clean(v)))
+    return strip_isbd(sep.join(strip_isbd(v) for c, v in f.subfields if c in codes and v and strip_isbd(v)))
 
 
 def _firsts(f: pymarc.Field, code: str) -> list[str]:
@@ -114,13 +114,13 @@ def _marc21(record: pymarc.Record, leader: str, out: _Out) -> None:
                 continue
             tag = linked
         if tag == "245":
-            out.add("title", _clean(_join(f, "abfgknps")))  # inner ISBD punctuation kept, as in the display
+            out.add("title", strip_isbd(_join(f, "abfgknps")))  # inner ISBD punctuation kept, as in the display
         elif tag == "246":
-            out.add("title", _clean(_join(f, "abfgnp")))
+            out.add("title", strip_isbd(_join(f, "abfgnp")))
         elif tag in ("100", "110", "111"):
-            out.add("creator", _clean(_name_part(f, frozenset(_M21_NAME_CODES[tag]))))
+            out.add("creator", strip_isbd(_name_part(f, frozenset(_M21_NAME_CODES[tag]))))
         elif tag in ("700", "710", "711", "720"):
-            out.add("contributor", _clean(_name_part(f, frozenset(_M21_NAME_CODES[tag]))))
+            out.add("contributor", strip_isbd(_name_part(f, frozenset(_M21_NAME_CODES[tag]))))
         elif tag in _M21_SUBJECT:
             out.add("subject", _heading(f, _SUBDIV_MARC21, _SKIP_MARC21))
         elif tag in _M21_CLASSIFICATION:
@@ -151,7 +151,7 @@ def _marc21(record: pymarc.Record, leader: str, out: _Out) -> None:
         elif "760" <= tag <= "787":
             out.add("relation", _sub(f, "to", ". "))
         elif tag in ("490", "800", "810", "811", "830"):
-            out.add("relation", _clean(_join(f, "abcdfgklnpqstv")) if tag != "490" else _sub(f, "av", " ; "))
+            out.add("relation", strip_isbd(_join(f, "abcdfgklnpqstv")) if tag != "490" else _sub(f, "av", " ; "))
         elif tag == "300":
             out.add("format", _sub(f, "abce", " "))
         elif tag == "340":
@@ -184,16 +184,16 @@ _UNI_NOTES_ELSEWHERE = frozenset({"302", "324", "371"})
 
 
 def _unimarc_name(f: pymarc.Field) -> str:
-    a, b = _clean(next(iter(_firsts(f, "a")), "")), _clean(next(iter(_firsts(f, "b")), ""))
+    a, b = strip_isbd(next(iter(_firsts(f, "a")), "")), strip_isbd(next(iter(_firsts(f, "b")), ""))
     if f.tag[1] == "1":  # corporate body: subordinate units follow the name
-        name = ". ".join(p for p in [a, *(_clean(v) for v in _firsts(f, "b"))] if p)
+        name = ". ".join(p for p in [a, *(strip_isbd(v) for v in _firsts(f, "b"))] if p)
     else:
         name = f"{a}, {b}" if a and b else a
-        extra = [_clean(v) for v in (*_firsts(f, "c"), *_firsts(f, "d")) if _clean(v)]
+        extra = [strip_isbd(v) for v in (*_firsts(f, "c"), *_firsts(f, "d")) if strip_isbd(v)]
         if extra:
             name = f"{name}, {' '.join(extra)}"
     dates = next(iter(_firsts(f, "f")), "")
-    return f"{name} ({_clean(dates).strip('()')})" if name and dates else name
+    return f"{name} ({strip_isbd(dates).strip('()')})" if name and dates else name
 
 
 def _unimarc(record: pymarc.Record, leader: str, out: _Out) -> None:
@@ -224,16 +224,16 @@ def _unimarc(record: pymarc.Record, leader: str, out: _Out) -> None:
             out.add("contributor", _unimarc_name(f))
         elif tag in ("210", "214"):
             for c in _firsts(f, "c"):
-                out.add("publisher", _clean(c).strip("[]"))
+                out.add("publisher", strip_isbd(c).strip("[]"))
             for d in _firsts(f, "d"):
-                out.add("date", _clean(d))
+                out.add("date", strip_isbd(d))
         elif tag == "215":
             out.add("format", _sub(f, "acde", " ; "))
         elif tag == "230":
             out.add("format", _sub(f, "a"))
         elif tag == "610":
             for a in _firsts(f, "a"):
-                out.add("subject", _clean(a))
+                out.add("subject", strip_isbd(a))
         elif tag in _UNI_SUBJECTS:
             out.add("subject", _heading(f, _SUBDIV_UNIMARC, _DIGITS, unimarc=True))
         elif tag in ("607", "617"):
@@ -251,7 +251,7 @@ def _unimarc(record: pymarc.Record, leader: str, out: _Out) -> None:
         elif "410" <= tag <= "488":
             title = next(iter(_firsts(f, "t")), "") or next(iter(_firsts(f, "a")), "")
             volume = next(iter(_firsts(f, "v")), "")
-            out.add("relation", _clean(f"{_clean(title)} ; {volume}" if title and volume else title))
+            out.add("relation", strip_isbd(f"{strip_isbd(title)} ; {volume}" if title and volume else title))
         elif tag == "856":
             for q in _firsts(f, "q"):
                 out.add("format", q)
