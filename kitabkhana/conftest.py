@@ -19,8 +19,9 @@ def isolated_data(settings, tmp_path):
         "DATA_DIR": data_dir,
         "SEARCH_INDEX_DIR": data_dir / "index",
         "TASK_BACKEND": "kitabkhana.tasks.backends.InlineTaskBackend",
-        # A test that sends serving_started must not leave a harvest scheduler thread behind.
+        # A test that sends serving_started must not leave a scheduler thread behind.
         "HARVEST_SCHEDULER": False,
+        "DEPOSIT_CLAIMS_SCHEDULE": False,
     }
     yield data_dir
     reset_backends()

@@ -7,7 +7,8 @@ class HarvestConfig(AppConfig):
     verbose_name = "OAI-PMH harvesting"
 
     def ready(self) -> None:
-        from kitabkhana.core.signals import serving_started
-        from kitabkhana.harvest.services import harvest_scheduler_start
+        from kitabkhana.harvest.services import harvests_schedule
+        from kitabkhana.tasks.scheduler import periodic_job_register
 
-        serving_started.connect(harvest_scheduler_start, weak=False, dispatch_uid="kitabkhana.harvest.scheduler")
+        periodic_job_register(name="harvest", run=harvests_schedule, switch_setting="HARVEST_SCHEDULER",
+                              interval_setting="HARVEST_SCHEDULER_INTERVAL", default_interval=60)

@@ -83,9 +83,8 @@ def harvest_sources_due(*, now: datetime | None = None) -> list[HarvestSource]:
 
 def harvest_task_pending(*, source: HarvestSource) -> bool:
     """Whether the source is being harvested or has a harvest queued (so the scheduler does not double it)."""
-    from kitabkhana.tasks.models import TaskRun, TaskStatus
+    from kitabkhana.tasks.selectors import task_pending
 
     if source.runs.filter(status=HarvestRun.Status.RUNNING).exists():
         return True
-    return TaskRun.objects.filter(name="harvest.run", status__in=[TaskStatus.QUEUED, TaskStatus.RUNNING],
-                                  arguments__source=source.code).exists()
+    return task_pending(name="harvest.run", source=source.code)

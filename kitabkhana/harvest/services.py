@@ -11,7 +11,6 @@ A crash loses at most the open group; ``resume=True`` continues after the last s
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -452,45 +451,8 @@ def harvests_enqueue_due(*, now=None) -> list[str]:
     return queued
 
 
-_scheduler_lock = threading.Lock()
-_scheduler: threading.Thread | None = None
-_scheduler_stop = threading.Event()
-
-
-def harvest_scheduler_start(**_) -> threading.Thread | None:
-    """On ``serving_started``: a daemon thread that queues due harvests every minute (one per process).
-
-    Off when ``KITABKHANA["HARVEST_SCHEDULER"]`` is False (read at start and at every tick).
-    """
-    global _scheduler
-    if not settings.KITABKHANA.get("HARVEST_SCHEDULER", True):
-        return None
-    with _scheduler_lock:
-        if _scheduler is not None and _scheduler.is_alive():
-            return None
-        _scheduler_stop.clear()
-        _scheduler = threading.Thread(target=_scheduler_loop, name="kitabkhana-harvest-scheduler", daemon=True)
-        _scheduler.start()
-        return _scheduler
-
-
-def harvest_scheduler_stop(timeout: float = 10) -> None:
-    _scheduler_stop.set()
-    if _scheduler is not None:
-        _scheduler.join(timeout)
-
-
-def _scheduler_loop() -> None:
-    from django.db import close_old_connections
-
-    while not _scheduler_stop.wait(float(settings.KITABKHANA.get("HARVEST_SCHEDULER_INTERVAL", 60))):
-        if not settings.KITABKHANA.get("HARVEST_SCHEDULER", True):
-            continue
-        try:
-            queued = harvests_enqueue_due()
-            if queued:
-                log.info("scheduled harvests queued: %s", ", ".join(queued))
-        except Exception:  # the scheduler must outlive a bad minute (database restarting, ...)
-            log.exception("the harvest scheduler could not queue due harvests")
-        finally:
-            close_old_connections()
+def harvests_schedule() -> None:
+    """The scheduled job (kitabkhana.tasks.scheduler, every KITABKHANA["HARVEST_SCHEDULER_INTERVAL"] s)."""
+    queued = harvests_enqueue_due()
+    if queued:
+        log.info("scheduled harvests queued: %s", ", ".join(queued))

@@ -173,22 +173,22 @@ def test_staff_add_harvest_now_and_run_detail(client, cataloguer, slsp_provider,
 def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(settings, slsp_provider):
     """serving_started starts one scheduler thread; it queues the due source once, and the task harvests it."""
     from kitabkhana.core.signals import serving_started
-    from kitabkhana.harvest import services
+    from kitabkhana.tasks import scheduler
 
     settings.KITABKHANA = {**settings.KITABKHANA, "HARVEST_SCHEDULER": True, "HARVEST_SCHEDULER_INTERVAL": 0.05}
     partner = institution_create(code="SLSP", name="SLSP", kind="partner")
     source = harvest_source_create(code="daily", base_url=slsp_provider.url, institution=partner, every_hours=24)
     try:
         serving_started.send(sender=None)
-        first = services._scheduler
+        first = scheduler.scheduler_thread()
         serving_started.send(sender=None)  # a second signal does not start a second thread
-        assert first is not None and services._scheduler is first and first.is_alive()
+        assert first is not None and scheduler.scheduler_thread() is first and first.is_alive()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not source.runs.filter(status="done").exists():
             time.sleep(0.05)
         time.sleep(0.3)  # more ticks: the source is no longer due, nothing more is queued
     finally:
-        services.harvest_scheduler_stop()
+        scheduler.scheduler_stop()
     assert not first.is_alive()
     assert source.runs.filter(status="done").count() == 1
     assert TaskRun.objects.filter(name="harvest.run").count() == 1
