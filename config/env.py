@@ -26,6 +26,12 @@ class Environment:
     oai_repository_identifier: str = ""
     admin_email: str = ""
     union_matching: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: bool = True
+    mail_from: str = "Kitabkhana <noreply@localhost>"
 
 
 def read_environment(environ: dict[str, str] | None = None) -> Environment:
@@ -49,4 +55,11 @@ def read_environment(environ: dict[str, str] | None = None) -> Environment:
         admin_email=env.get("KITABKHANA_ADMIN_EMAIL", ""),
         # Off only for a bulk load followed by `kitabkhana clusters --rebuild`.
         union_matching=env.get("KITABKHANA_UNION_MATCHING", "1").strip().lower() in _TRUE,
+        # Without an SMTP host, mail (deposit claims) is written to files under the data directory.
+        smtp_host=env.get("KITABKHANA_SMTP_HOST", ""),
+        smtp_port=int(env.get("KITABKHANA_SMTP_PORT", "587")),
+        smtp_user=env.get("KITABKHANA_SMTP_USER", ""),
+        smtp_password=env.get("KITABKHANA_SMTP_PASSWORD", ""),
+        smtp_tls=env.get("KITABKHANA_SMTP_TLS", "1").strip().lower() in _TRUE,
+        mail_from=env.get("KITABKHANA_MAIL_FROM", "Kitabkhana <noreply@localhost>"),
     )

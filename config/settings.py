@@ -133,6 +133,21 @@ KITABKHANA = {
     "CIP_FRONT_MATTER_MAX_BYTES": 10 * 1024 * 1024,
 }
 
+# Mail (legal-deposit claims): SMTP when a host is configured; otherwise each message is written to a file
+# under the data directory, so the embedded default needs no mail server and nothing is lost.
+DEFAULT_FROM_EMAIL = ENV.mail_from
+if ENV.smtp_host:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = ENV.smtp_host
+    EMAIL_PORT = ENV.smtp_port
+    EMAIL_HOST_USER = ENV.smtp_user
+    EMAIL_HOST_PASSWORD = ENV.smtp_password
+    EMAIL_USE_TLS = ENV.smtp_tls
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
