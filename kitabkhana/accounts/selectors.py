@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from django.conf import settings
 from django.db.models import QuerySet
 
 from kitabkhana.accounts.models import Institution, Role, StaffProfile
@@ -37,3 +40,20 @@ def staff_institution(user) -> Institution | None:
 
 def can_catalogue(user) -> bool:
     return staff_role(user) in {Role.CATALOGUER, Role.SUPERVISOR, Role.ADMIN}
+
+
+def in_reading_room(ip: str | None) -> bool:
+    """Whether the address is inside one of KITABKHANA["READING_ROOM_NETWORKS"] (CIDR blocks)."""
+    if not ip:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for network in settings.KITABKHANA.get("READING_ROOM_NETWORKS", []):
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

@@ -14,6 +14,10 @@ the copyright page is read by the book's readers, not by a romanised catalogue.
 The PDF is drawn with fpdf2, which shapes Arabic script through HarfBuzz (uharfbuzz) and lays out
 right-to-left lines with the Unicode bidi algorithm; fonts are Noto Naskh Arabic and Noto Sans from
 the Debian package fonts-noto-core (docs/decisions/0007-cip-block-pdf.md).
+
+The national bibliography (kitabkhana/deposit/bibliography.py) describes its entries with the same
+element extraction (``block_elements``) and draws its PDF with the same fonts and shaping
+(``pdf_document``, ``pdf_direction_set``, ``isolate``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pymarc
 from stdnum import isbn as stdnum_isbn
@@ -29,7 +34,13 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from kitabkhana.marc.derive import strip_isbd
 from kitabkhana.scripts.calendars import describe_imprint_year, to_persian_digits
 
-__all__ = ["CipBlockError", "CipFontMissing", "cip_block_pdf", "cip_block_text"]
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+__all__ = [
+    "BlockElements", "CipBlockError", "CipFontMissing", "block_elements", "cip_block_pdf", "cip_block_text",
+    "has_arabic_script", "isbd_sentence", "isolate", "pdf_direction_set", "pdf_document", "required_fonts",
+]
 
 
 class CipBlockError(ValueError):
@@ -127,7 +138,12 @@ def _value(f: pymarc.Field, codes: str) -> str:
     return strip_isbd(_tidy(" ".join(sf.value for sf in f.subfields if sf.code in codes and sf.value)))
 
 
-def _sentence(text: str) -> str:
+def has_arabic_script(text: str) -> bool:
+    """Whether the text holds Arabic-script letters (Persian, Arabic, Urdu…): it is then laid out right to left."""
+    return bool(_ARABIC_SCRIPT.search(text))
+
+
+def isbd_sentence(text: str) -> str:
     """End a value with a full stop, as ISBD areas and tracings do, unless it already ends with one."""
     return text if not text or text.endswith((".", "?", "!", "-")) else text + "."
 
@@ -152,8 +168,14 @@ class _Vernacular:
 
 
 @dataclass
-class _Block:
-    """The elements of a CIP block, already in the script they are printed in."""
+class BlockElements:
+    """The descriptive elements of a record, each already in the script it is printed in (the 880 form when
+    linked) and without its closing ISBD punctuation: what the CIP block and the national bibliography print.
+
+    ``title`` is "title : other title / statement of responsibility"; ``imprint_place_publisher`` is
+    "place : publisher"; ``series`` holds each series statement once; ``isbns`` are hyphenated with their
+    qualifiers; ``subjects`` are "heading -- subdivision" strings; ``nbn`` is the 015 $a (or the number given).
+    """
 
     main: str = ""
     title: str = ""
@@ -173,8 +195,11 @@ class _Block:
     nbn: str = ""
 
 
-def _isbns(record: pymarc.Record) -> list[str]:
-    """020 $a hyphenated, each number once, with its qualifier ("978-600-…-1 (v. 1)")."""
+def _isbns(record: pymarc.Record, *, strict: bool = True) -> list[str]:
+    """020 $a hyphenated, each number once, with its qualifier ("978-600-…-1 (v. 1)").
+
+    An invalid number raises CipBlockError, or with ``strict=False`` is kept as the record writes it.
+    """
     found: dict[str, list[str]] = {}
     for f in record.get_fields("020"):
         raw = _tidy(f.get("a") or "")
@@ -184,7 +209,9 @@ def _isbns(record: pymarc.Record) -> list[str]:
         try:
             formatted = stdnum_isbn.format(stdnum_isbn.validate(number))
         except StdnumValidationError as exc:
-            raise CipBlockError(f"020 $a {raw!r}: not a valid ISBN ({exc})") from exc
+            if strict:
+                raise CipBlockError(f"020 $a {raw!r}: not a valid ISBN ({exc})") from exc
+            formatted = number
         qualifiers = found.setdefault(formatted, [])
         for q in [qualifier, *f.get_subfields("q")]:
             q = _tidy(q).strip("() ;:")
@@ -201,9 +228,15 @@ def _subject(f: pymarc.Field) -> str:
     return " -- ".join(p for p in parts if p)
 
 
-def _block(record: pymarc.Record, *, nbn: str) -> _Block:
+def block_elements(record: pymarc.Record, *, nbn: str = "", strict_isbns: bool = True) -> BlockElements:
+    """Read the descriptive elements of a MARC 21 record (the 880 vernacular form of a field when linked).
+
+    ``nbn`` overrides the record's 015 $a; the number may be missing here (``nbn == ""``). Raises
+    CipBlockError when the record has no title, and for an invalid ISBN unless ``strict_isbns`` is false
+    (then the number is kept as written: a published bibliography lists what the record says).
+    """
     vern = _Vernacular(record)
-    out = _Block()
+    out = BlockElements()
 
     for tag, codes in (("100", _NAME_CODES), ("110", _CORPORATE_CODES), ("111", "acdn")):
         f = record.get(tag)
@@ -249,7 +282,7 @@ def _block(record: pymarc.Record, *, nbn: str) -> _Block:
         if text:
             out.notes.append(text)
 
-    out.isbns = _isbns(record)
+    out.isbns = _isbns(record, strict=strict_isbns)
 
     for f in record.get_fields("600", "610", "611", "630", "650", "651"):
         text = _subject(vern.form(f))
@@ -271,6 +304,11 @@ def _block(record: pymarc.Record, *, nbn: str) -> _Block:
 
     record_nbn = record.get("015")
     out.nbn = _tidy(nbn or "") or (_tidy(record_nbn.get("a") or "") if record_nbn is not None else "")
+    return out
+
+
+def _block(record: pymarc.Record, *, nbn: str) -> BlockElements:
+    out = block_elements(record, nbn=nbn)
     if not out.nbn:
         raise CipBlockError("nbn: no national bibliography number was given and the record has no 015 $a")
     return out
@@ -299,7 +337,7 @@ def _line(label: str, parts: list[str] | str, joiner: str = "") -> list[_Line]:
     return [_Line(label, tuple(parts), joiner)] if parts else []
 
 
-def _persian_lines(b: _Block) -> list[_Line]:
+def _persian_lines(b: BlockElements) -> list[_Line]:
     date = b.imprint_date
     described = describe_imprint_year(date, None) if date else None
     if described:
@@ -312,16 +350,16 @@ def _persian_lines(b: _Block) -> list[_Line]:
         lines.extend(_line(_FIPA[key], value, joiner))
 
     add("main", b.main)
-    add("title", _sentence(b.title))
-    add("edition", _sentence(b.edition))
-    add("imprint", _sentence(imprint))
-    add("extent", _sentence(b.extent))
+    add("title", isbd_sentence(b.title))
+    add("edition", isbd_sentence(b.edition))
+    add("imprint", isbd_sentence(imprint))
+    add("extent", isbd_sentence(b.extent))
     for s in b.series:
         add("series", s)
     add("isbn", b.isbns, " ؛ ")
     add("status", _FIPA_STATUS)
     for n in b.notes:
-        add("note", _sentence(n))
+        add("note", isbd_sentence(n))
     for s in b.subjects:
         add("subject", s)
     for a in b.added:
@@ -332,10 +370,10 @@ def _persian_lines(b: _Block) -> list[_Line]:
     return lines
 
 
-def _lc_lines(b: _Block, labels: dict[str, str]) -> list[_Line]:
-    comma = "، " if _ARABIC_SCRIPT.search(b.imprint_place_publisher) else ", "
+def _lc_lines(b: BlockElements, labels: dict[str, str]) -> list[_Line]:
+    comma = "، " if has_arabic_script(b.imprint_place_publisher) else ", "
     imprint = comma.join(p for p in (b.imprint_place_publisher, b.imprint_date) if p)
-    tracings = [f"{_roman(i)}. {_sentence(name)}" for i, name in enumerate(b.added, start=1)]
+    tracings = [f"{_roman(i)}. {isbd_sentence(name)}" for i, name in enumerate(b.added, start=1)]
     if b.main:  # with a name as main entry, the title gets an added entry of its own
         tracings.append(f"{_roman(len(tracings) + 1)}. {labels['title_tracing']}.")
     if b.series_traced:
@@ -344,15 +382,15 @@ def _lc_lines(b: _Block, labels: dict[str, str]) -> list[_Line]:
         f"{scheme} {value}" for scheme, value in (("LCC", b.lcc), ("DDC", b.ddc), ("UDC", b.udc)) if value
     ]
     rows: list[tuple[str, list[str] | str, str]] = [
-        ("main", _sentence(b.main), ""),
-        ("title", _sentence(b.title), ""),
-        ("edition", _sentence(b.edition), ""),
-        ("imprint", _sentence(imprint), ""),
-        ("extent", _sentence(b.extent), ""),
+        ("main", isbd_sentence(b.main), ""),
+        ("title", isbd_sentence(b.title), ""),
+        ("edition", isbd_sentence(b.edition), ""),
+        ("imprint", isbd_sentence(imprint), ""),
+        ("extent", isbd_sentence(b.extent), ""),
         ("series", [f"({s})" for s in b.series], " | "),
-        ("notes", [_sentence(n) for n in b.notes], " "),
+        ("notes", [isbd_sentence(n) for n in b.notes], " "),
         ("isbn", b.isbns, " | "),
-        ("subjects", [f"{i}. {_sentence(s)}" for i, s in enumerate(b.subjects, start=1)], " "),
+        ("subjects", [f"{i}. {isbd_sentence(s)}" for i, s in enumerate(b.subjects, start=1)], " "),
         ("added", tracings, " "),
         ("classification", classification, " | "),
         ("nbn", b.nbn, ""),
@@ -443,10 +481,54 @@ _LINE_HEIGHT = 5.0
 _LRI, _RLI, _PDI = "\u2066", "\u2067", "\u2069"
 
 
-def _isolate(part: str) -> str:
-    # Right to left as soon as the part holds Arabic script, not by its first letter: a tracing
-    # "I. حسين، طه" starts with a Latin numeral but is an Arabic heading.
-    return f"{_RLI if _ARABIC_SCRIPT.search(part) else _LRI}{part}{_PDI}"
+def isolate(part: str) -> str:
+    """The text wrapped in a directional isolate, so it keeps its own order inside a line of the other direction.
+
+    Right to left as soon as the part holds Arabic script, not by its first letter: a tracing
+    "I. حسين، طه" starts with a Latin numeral but is an Arabic heading.
+    """
+    return f"{_RLI if has_arabic_script(part) else _LRI}{part}{_PDI}"
+
+
+def pdf_document(*, page: tuple[float, float] | str, margin: float, title: str) -> FPDF:
+    """A new fpdf2 document with the Noto fonts embedded (families ``arabic`` and ``latin``) and one page added.
+
+    Raises CipFontMissing (naming the Debian package) when the fonts are not installed. Set the direction,
+    the fonts and the shaping with pdf_direction_set before writing.
+    """
+    from fpdf import FPDF  # imported here so the text block works where fpdf2 is not installed
+
+    arabic, latin = required_fonts()
+    pdf = FPDF(orientation="P", unit="mm", format=page)
+    pdf.set_title(title)
+    pdf.set_creator("Kitabkhana")
+    pdf.set_margins(margin, margin, margin)
+    pdf.set_auto_page_break(auto=True, margin=margin)
+    pdf.add_page()
+    pdf.add_font("arabic", fname=str(arabic))
+    pdf.add_font("latin", fname=str(latin))
+    return pdf
+
+
+def pdf_direction_set(pdf: FPDF, *, rtl: bool, persian: bool, size: float, detect_script: bool = False) -> None:
+    """Lay out what follows right to left (Noto Naskh Arabic first, shaped by HarfBuzz) or left to right.
+
+    ``persian`` asks the font for the Persian language system: its own forms (the digits ۴ ۵ ۶ differ
+    from the Arabic ٤ ٥ ٦). ``detect_script`` lets HarfBuzz find each run's script instead of shaping
+    every run of a right-to-left line as Arabic: with fpdf2 2.8 the forced script mangles Latin
+    ligatures there ("Unclassified" painted "Unclassfiied").
+    """
+    primary, fallback = ("arabic", "latin") if rtl else ("latin", "arabic")
+    pdf.set_font(primary, size=size)
+    # Characters the primary font lacks (Latin in a Persian block, Arabic script in an English one)
+    # come from the other font.
+    pdf.set_fallback_fonts([fallback])
+    pdf.set_text_shaping(
+        use_shaping_engine=True,
+        direction="rtl" if rtl else "ltr",
+        script="arab" if rtl and not detect_script else None,
+        language="fas" if persian else None,
+    )
 
 
 def cip_block_pdf(record: pymarc.Record, *, language: str, nbn: str) -> bytes:
@@ -456,31 +538,9 @@ def cip_block_pdf(record: pymarc.Record, *, language: str, nbn: str) -> bytes:
     other languages left to right. Same arguments and errors as cip_block_text, plus
     CipFontMissing when Noto Naskh Arabic / Noto Sans (Debian fonts-noto-core) is not installed.
     """
-    from fpdf import FPDF  # imported here so the text block works where fpdf2 is not installed
-
     layout = _layout(record, language=language, nbn=nbn)
-    arabic, latin = required_fonts()
-
-    pdf = FPDF(orientation="P", unit="mm", format=_PAGE)
-    pdf.set_title(layout.heading or "فیپا")
-    pdf.set_creator("Kitabkhana")
-    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
-    pdf.add_page()
-    pdf.add_font("arabic", fname=str(arabic))
-    pdf.add_font("latin", fname=str(latin))
-    primary, fallback = ("arabic", "latin") if layout.rtl else ("latin", "arabic")
-    pdf.set_font(primary, size=_FONT_SIZE)
-    # Characters the primary font lacks (Latin in a Persian block, Arabic script in an English one)
-    # come from the other font.
-    pdf.set_fallback_fonts([fallback])
-    pdf.set_text_shaping(
-        use_shaping_engine=True,
-        direction="rtl" if layout.rtl else "ltr",
-        # Persian asks the font for its own forms (the digits ۴ ۵ ۶ differ from the Arabic ٤ ٥ ٦).
-        script="arab" if layout.rtl else None,
-        language="fas" if layout.persian else None,
-    )
+    pdf = pdf_document(page=_PAGE, margin=_MARGIN, title=layout.heading or "فیپا")
+    pdf_direction_set(pdf, rtl=layout.rtl, persian=layout.persian, size=_FONT_SIZE)
     align = "R" if layout.rtl else "L"
 
     top = pdf.get_y()
@@ -491,7 +551,7 @@ def cip_block_pdf(record: pymarc.Record, *, language: str, nbn: str) -> bytes:
         # Each value (each item of a list) is a first-strong isolate, so a Latin value ("323 p. ;
         # 22 cm.", an ISBN) in a right-to-left block keeps its own order and its full stop instead
         # of being reordered around the label and its neighbours.
-        value = line.joiner.join(_isolate(part) for part in line.parts)
+        value = line.joiner.join(isolate(part) for part in line.parts)
         text = f"{line.label}: {value}"
         pdf.multi_cell(w=0, h=_LINE_HEIGHT, text=text, align=align, new_x="LMARGIN", new_y="NEXT")
     # The printed block sits in a frame, so the printer cannot mistake where it ends (a block too

@@ -9,6 +9,8 @@ import jdatetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kitabkhana.deposit.models import CipRequest, ElectronicDeposit, Publisher
+
 _DATE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
@@ -28,7 +30,9 @@ def parse_either_calendar(text: str) -> dt.date:
             from None
 
 
-class PublisherSignupForm(forms.Form):
+class PublisherProfileForm(forms.Form):
+    """What a publisher says about itself; it may correct it after sign-up."""
+
     name = forms.CharField(label=_("Publisher name"), max_length=255)
     name_fa = forms.CharField(label=_("Name in Persian"), max_length=255, required=False)
     contact_person = forms.CharField(label=_("Contact person"), max_length=255, required=False)
@@ -37,6 +41,23 @@ class PublisherSignupForm(forms.Form):
     address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     city = forms.CharField(label=_("City"), max_length=128, required=False)
     country = forms.CharField(label=_("Country (ISO code)"), max_length=2, initial="IR")
+
+    def service_arguments(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "name": d["name"], "names": {"fa": d["name_fa"]} if d["name_fa"] else {},
+            "contact_person": d["contact_person"], "email": d["email"], "phone": d["phone"],
+            "address": d["address"], "city": d["city"], "country": d["country"],
+        }
+
+    @staticmethod
+    def initial_from(publisher) -> dict:
+        return {"name": publisher.name, "name_fa": publisher.names.get("fa", ""),
+                "contact_person": publisher.contact_person, "email": publisher.email, "phone": publisher.phone,
+                "address": publisher.address, "city": publisher.city, "country": publisher.country}
+
+
+class PublisherSignupForm(PublisherProfileForm):
     isbn_prefixes = forms.CharField(label=_("Registered ISBN prefixes, one per line"),
                                     widget=forms.Textarea(attrs={"rows": 2}), required=False)
     username = forms.CharField(label=_("User name"), max_length=150)
@@ -45,15 +66,23 @@ class PublisherSignupForm(forms.Form):
     def service_arguments(self) -> dict:
         d = self.cleaned_data
         return {
-            "name": d["name"], "names": {"fa": d["name_fa"]} if d["name_fa"] else {},
-            "contact_person": d["contact_person"], "email": d["email"], "phone": d["phone"],
-            "address": d["address"], "city": d["city"], "country": d["country"],
+            **super().service_arguments(),
             "isbn_prefixes": [p for p in d["isbn_prefixes"].splitlines() if p.strip()],
             "username": d["username"], "password": d["password"],
         }
 
 
-class CipRequestForm(forms.Form):
+class PrefixesForm(forms.Form):
+    prefixes = forms.CharField(label=_("Registered ISBN prefixes, one per line"),
+                               widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_prefixes(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["prefixes"].splitlines() if line.strip()]
+
+
+class _TitleForm(forms.Form):
+    """What identifies a title, shared by a CIP request and a deposit without CIP."""
+
     title = forms.CharField(label=_("Title"), max_length=500)
     subtitle = forms.CharField(label=_("Subtitle"), max_length=500, required=False)
     contributors = forms.CharField(
@@ -61,17 +90,8 @@ class CipRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False)
     edition = forms.CharField(label=_("Edition"), max_length=255, required=False)
     series = forms.CharField(label=_("Series"), max_length=255, required=False)
-    expected_date = forms.CharField(label=_("Expected publication date (Solar Hijri or Gregorian)"), max_length=20)
-    pages = forms.IntegerField(label=_("Pages"), min_value=1, required=False)
-    format = forms.CharField(label=_("Format"), max_length=64, required=False)
     languages = forms.CharField(label=_("Languages (MARC codes, e.g. per, eng)"), max_length=64, initial="per")
     isbns = forms.CharField(label=_("ISBNs, one per line"), widget=forms.Textarea(attrs={"rows": 2}))
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    contents = forms.CharField(label=_("Contents"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    front_matter = forms.FileField(label=_("Front matter (PDF)"), required=False)
-
-    def clean_expected_date(self) -> dt.date:
-        return parse_either_calendar(self.cleaned_data["expected_date"])
 
     def clean_contributors(self) -> list[dict]:
         people = []
@@ -94,6 +114,26 @@ class CipRequestForm(forms.Form):
     def clean_isbns(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["isbns"].splitlines() if line.strip()]
 
+
+class CipRequestForm(_TitleForm):
+    expected_date = forms.CharField(label=_("Expected publication date (Solar Hijri or Gregorian)"), max_length=20)
+    medium = forms.ChoiceField(label=_("Published as"), choices=CipRequest.Medium.choices,
+                               initial=CipRequest.Medium.PRINT, required=False)
+    pages = forms.IntegerField(label=_("Pages"), min_value=1, required=False)
+    format = forms.CharField(label=_("Format"), max_length=64, required=False)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    contents = forms.CharField(label=_("Contents"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    front_matter = forms.FileField(label=_("Front matter (PDF)"), required=False)
+
+    field_order = ["title", "subtitle", "contributors", "edition", "series", "expected_date", "medium", "pages",
+                   "format", "languages", "isbns", "summary", "contents", "front_matter"]
+
+    def clean_expected_date(self) -> dt.date:
+        return parse_either_calendar(self.cleaned_data["expected_date"])
+
+    def clean_medium(self) -> str:
+        return self.cleaned_data["medium"] or CipRequest.Medium.PRINT
+
     def service_arguments(self) -> dict:
         d = dict(self.cleaned_data)
         d["pages"] = d.get("pages")
@@ -103,7 +143,7 @@ class CipRequestForm(forms.Form):
     def initial_from(request) -> dict:
         return {
             "title": request.title, "subtitle": request.subtitle, "edition": request.edition,
-            "series": request.series, "pages": request.pages, "format": request.format,
+            "series": request.series, "pages": request.pages, "format": request.format, "medium": request.medium,
             "contributors": "\n".join(f"{c['name']} | {c.get('role', 'author')}" for c in request.contributors),
             "expected_date": jdatetime.date.fromgregorian(date=request.expected_date).strftime("%Y-%m-%d"),
             "languages": ", ".join(request.languages), "isbns": "\n".join(request.isbns),
@@ -149,3 +189,27 @@ class DepositForm(forms.Form):
             copies.append({"barcode": parts[0], "institution": parts[1],
                            "condition": parts[2] if len(parts) == 3 and parts[2] else "good"})
         return copies
+
+
+class DepositWithoutCipForm(_TitleForm, DepositForm):
+    """A title that arrives without CIP: who published it, what it is, and the copies in hand."""
+
+    publisher = forms.ModelChoiceField(label=_("Publisher"),
+                                       queryset=Publisher.objects.filter(status=Publisher.Status.APPROVED))
+
+    field_order = ["publisher", "title", "subtitle", "contributors", "edition", "series", "languages", "isbns",
+                   "copies", "pages", "dimensions", "published_on"]
+
+
+class ElectronicDepositForm(forms.Form):
+    file = forms.FileField(label=_("The book as PDF or EPUB"))
+    published_on = forms.CharField(label=_("Publication date (1405-02-20 or 2026-05-10); default today"),
+                                   max_length=32, required=False)
+
+    def clean_published_on(self) -> dt.date | None:
+        text = self.cleaned_data["published_on"]
+        return parse_either_calendar(text) if text.strip() else None
+
+
+class FileAccessForm(forms.Form):
+    access = forms.ChoiceField(label=_("Who may read it"), choices=ElectronicDeposit.Access.choices)

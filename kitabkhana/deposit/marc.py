@@ -93,18 +93,20 @@ def _relator(contributor: dict) -> str:
 def nbn_field_set(record: pymarc.Record, *, nbn: str, source: str) -> None:
     """Write the national bibliography number as 015 $a … $2 (replacing an earlier one)."""
     record.remove_fields("015")
-    field = pymarc.Field(tag="015", indicators=[" ", " "], subfields=_sf("a", nbn, "2", source))
-    # Keep tag order: 015 goes before the first field tagged above it.
-    after = next((f for f in record.fields if f.tag > "015"), None)
+    _field_put(record, pymarc.Field(tag="015", indicators=[" ", " "], subfields=_sf("a", nbn, "2", source)))
+
+
+def _field_put(record: pymarc.Record, field: pymarc.Field) -> None:
+    """Add a field in tag order: before the first field tagged above it."""
+    after = next((f for f in record.fields if f.tag > field.tag), None)
     if after is None:
         record.add_field(field)
     else:
         record.fields.insert(record.fields.index(after), field)
 
 
-def full_level_set(record: pymarc.Record, *, pages: int, dimensions: str, published_on: dt.date,
-                   language: str) -> None:
-    """Upgrade a pre-publication record with the copy in hand: full level, 300 and the actual imprint date."""
+def _published_set(record: pymarc.Record, *, published_on: dt.date, language: str) -> None:
+    """Full level (leader/17 blank), and the actual publication year in 008/07-10 and 264 $c."""
     leader = str(record.leader)
     record.leader = pymarc.Leader(leader[:17] + " " + leader[18:])
     for field in record.get_fields("008"):
@@ -116,10 +118,36 @@ def full_level_set(record: pymarc.Record, *, pages: int, dimensions: str, publis
         if field.indicator2 == "1":
             field.delete_subfield("c")
             field.add_subfield("c", year)
+
+
+def full_level_set(record: pymarc.Record, *, pages: int, dimensions: str, published_on: dt.date,
+                   language: str) -> None:
+    """Upgrade a pre-publication record with the copy in hand: full level, 300 and the actual imprint date."""
+    _published_set(record, published_on=published_on, language=language)
     record.remove_fields("300")
-    field = pymarc.Field(tag="300", indicators=[" ", " "], subfields=_sf("a", f"{pages} pages ;", "c", dimensions))
-    after = next((f for f in record.fields if f.tag > "300"), None)
-    if after is None:
-        record.add_field(field)
-    else:
-        record.fields.insert(record.fields.index(after), field)
+    _field_put(record, pymarc.Field(tag="300", indicators=[" ", " "],
+                                    subfields=_sf("a", f"{pages} pages ;", "c", dimensions)))
+
+
+# RDA carrier and file-type terms for a deposited e-book (337/338/347).
+_FILE_TYPES = {"application/pdf": "PDF", "application/epub+zip": "EPUB"}
+
+
+def electronic_level_set(record: pymarc.Record, *, pages: int | None, media_type: str, published_on: dt.date,
+                         language: str) -> None:
+    """Upgrade a pre-publication e-book record from the deposited file: full level, online resource, file type."""
+    _published_set(record, published_on=published_on, language=language)
+    for field in record.get_fields("008"):
+        # 008/23 form of item: o, online.
+        if len(field.data) >= 24:
+            field.data = field.data[:23] + "o" + field.data[24:]
+    for tag in ("300", "337", "338", "347"):
+        record.remove_fields(tag)
+    extent = f"1 online resource ({pages} pages)" if pages else "1 online resource"
+    _field_put(record, pymarc.Field(tag="300", indicators=[" ", " "], subfields=_sf("a", extent)))
+    _field_put(record, pymarc.Field(tag="337", indicators=[" ", " "],
+                                    subfields=_sf("a", "computer", "b", "c", "2", "rdamedia")))
+    _field_put(record, pymarc.Field(tag="338", indicators=[" ", " "],
+                                    subfields=_sf("a", "online resource", "b", "cr", "2", "rdacarrier")))
+    _field_put(record, pymarc.Field(tag="347", indicators=[" ", " "], subfields=_sf(
+        "a", "text file", "b", _FILE_TYPES.get(media_type, media_type), "2", "rdaft")))

@@ -76,6 +76,10 @@ class CipRequest(models.Model):
         APPROVED = "approved", _("Approved")
         DEPOSITED = "deposited", _("Deposited")
 
+    class Medium(models.TextChoices):
+        PRINT = "print", _("Printed book")
+        ELECTRONIC = "electronic", _("E-book (PDF or EPUB)")
+
     publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="cip_requests")
     # The queue the request sits in: the national library unless the publisher's region has its own centre.
     institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="cip_requests")
@@ -88,6 +92,8 @@ class CipRequest(models.Model):
     expected_date = models.DateField(help_text=_("Expected publication date (Gregorian)"))
     pages = models.PositiveIntegerField(null=True, blank=True)
     format = models.CharField(max_length=64, blank=True, help_text=_("e.g. 24 cm, paperback"))
+    # An e-book is deposited as its file (ElectronicDeposit); a printed book as copies (DepositReceipt).
+    medium = models.CharField(max_length=16, choices=Medium.choices, default=Medium.PRINT)
     # ISO 639-2/B codes, the first is the language of the text.
     languages = models.JSONField(default=list, blank=True)
     # Normalised ISBN-13 digits, as the catalogue keeps them in RecordIdentifier.
@@ -135,6 +141,9 @@ class CipEvent(models.Model):
         CLAIM = "claim", _("Deposit claimed")
         PUBLISHER_APPROVE = "publisher_approve", _("Publisher approved")
         PUBLISHER_SUSPEND = "publisher_suspend", _("Publisher suspended")
+        PUBLISHER_EDIT = "publisher_edit", _("Publisher details changed")
+        FILE = "file", _("Electronic file deposited")
+        FILE_ACCESS = "file_access", _("File access rule changed")
 
     request = models.ForeignKey(CipRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="events")
@@ -259,3 +268,49 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} claim for CIP {self.request_id} to {self.to}"
+
+
+class ElectronicDeposit(models.Model):
+    """A deposited file (PDF or EPUB) of a title, kept untouched with its checksum and read under its access rule."""
+
+    class Access(models.TextChoices):
+        STAFF = "staff", _("Library staff only")
+        READING_ROOM = "reading_room", _("In the reading rooms")
+        OPEN = "open", _("Open to everyone")
+
+    request = models.ForeignKey(CipRequest, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="electronic_deposits")
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="electronic_deposits")
+    record = models.ForeignKey("catalogue.Record", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(upload_to="deposit/electronic/%Y/", max_length=255)
+    original_name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    access = models.CharField(max_length=16, choices=Access.choices, default=Access.STAFF)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "sha256"], name="deposit_file_once_per_request")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class ElectronicDepositRead(models.Model):
+    """One opening of a deposited file by someone other than its publisher: who, from where, when."""
+
+    deposit = models.ForeignKey(ElectronicDeposit, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.deposit_id} {self.ip or ''}"

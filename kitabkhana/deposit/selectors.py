@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from stdnum import isbn as stdnum_isbn
 
 from kitabkhana.accounts.models import Institution, Role
-from kitabkhana.accounts.selectors import can_catalogue, staff_institution, staff_role
+from kitabkhana.accounts.selectors import can_catalogue, in_reading_room, staff_institution, staff_role
 from kitabkhana.accounts.services import institution_default
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.deposit.models import (
@@ -20,6 +20,7 @@ from kitabkhana.deposit.models import (
     Claim,
     DepositReceipt,
     DepositRule,
+    ElectronicDeposit,
     Publisher,
     PublisherMembership,
 )
@@ -69,6 +70,10 @@ def publishers_pending() -> QuerySet[Publisher]:
     return Publisher.objects.filter(status=Publisher.Status.PENDING).prefetch_related("isbn_prefixes", "members__user")
 
 
+def publishers_all() -> QuerySet[Publisher]:
+    return Publisher.objects.prefetch_related("isbn_prefixes").order_by("name")
+
+
 def publisher_get(*, publisher_id: int) -> Publisher:
     publisher = Publisher.objects.filter(pk=publisher_id).first()
     if publisher is None:
@@ -96,6 +101,11 @@ def staff_request_get(*, user, request_id: int) -> CipRequest:
     if request is None:
         raise NotFound(f"CIP request {request_id} not found in your institution's queue")
     return request
+
+
+def publisher_events(publisher: Publisher) -> QuerySet[CipEvent]:
+    """The publisher's own history (sign-up, approval, changed details and prefixes, deposits without CIP)."""
+    return publisher.events.filter(request__isnull=True).select_related("user")
 
 
 def request_events(request: CipRequest) -> QuerySet[CipEvent]:
@@ -157,8 +167,9 @@ class DepositTitle:
 
 
 def deposit_title_of(request: CipRequest) -> DepositTitle:
-    # A CIP request is always for a printed book; its place of publication is the publisher's.
-    return DepositTitle(material_type="book", country=request.publisher.country, city=request.publisher.city)
+    # A CIP title is published where its publisher is.
+    material_type = "electronic" if request.medium == CipRequest.Medium.ELECTRONIC else "book"
+    return DepositTitle(material_type=material_type, country=request.publisher.country, city=request.publisher.city)
 
 
 def _rule_matches(rule: DepositRule, title: DepositTitle) -> int | None:
@@ -204,6 +215,39 @@ def request_receipts(request: CipRequest) -> QuerySet[DepositReceipt]:
 
 
 
+# --- electronic deposit -------------------------------------------------------------------------------------
+
+
+def electronic_deposit_max_bytes() -> int:
+    return int(settings.KITABKHANA.get("DEPOSIT_FILE_MAX_BYTES", 500 * 1024 * 1024))
+
+
+def request_files(request: CipRequest) -> QuerySet[ElectronicDeposit]:
+    return request.electronic_deposits.select_related("uploaded_by")
+
+
+def electronic_deposit_readable(*, user, file_id: int, ip: str | None) -> ElectronicDeposit:
+    """The deposited file, if this reader may open it: its publisher and library staff always; others by its
+    access rule (open to everyone, or only from a reading-room address); NotFound otherwise, so that a file's
+    existence is not given away."""
+    deposit = ElectronicDeposit.objects.select_related("publisher", "request").filter(pk=file_id).first()
+    if deposit is None:
+        raise NotFound(f"no deposited file {file_id}")
+    if user is not None and user.is_authenticated and (
+            publisher_of(user) == deposit.publisher or staff_role(user) is not None):
+        return deposit
+    if deposit.access == ElectronicDeposit.Access.OPEN:
+        return deposit
+    if deposit.access == ElectronicDeposit.Access.READING_ROOM and in_reading_room(ip):
+        return deposit
+    raise NotFound(f"no deposited file {file_id} that you may read")
+
+
+def record_open_files(*, record_id: int) -> QuerySet[ElectronicDeposit]:
+    """The deposited files of a catalogue record that readers may be offered (not the staff-only ones)."""
+    return ElectronicDeposit.objects.filter(record_id=record_id).exclude(access=ElectronicDeposit.Access.STAFF)
+
+
 # --- claims -------------------------------------------------------------------------------------------------
 
 CLAIM_LEVELS = (Claim.Level.FIRST, Claim.Level.SECOND, Claim.Level.FINAL)
@@ -224,6 +268,14 @@ def claim_language(request: CipRequest) -> str:
     return "fa" if request.languages[:1] == ["per"] else "en"
 
 
+def deposit_grace() -> dt.timedelta:
+    """How long after its publication date a title may still be deposited: KITABKHANA["DEPOSIT_GRACE_DAYS"] (60).
+
+    Claims start after it and the compliance report counts a deposit within it as on time.
+    """
+    return dt.timedelta(days=int(settings.KITABKHANA.get("DEPOSIT_GRACE_DAYS", 60)))
+
+
 def claims_due(*, today: dt.date) -> list[PlannedClaim]:
     """The claims due on ``today``.
 
@@ -232,7 +284,7 @@ def claims_due(*, today: dt.date) -> list[PlannedClaim]:
     claim; nothing after the final claim, and nothing once a receipt exists. Publishers without an e-mail
     address cannot be claimed by mail and are left out.
     """
-    grace = dt.timedelta(days=int(settings.KITABKHANA.get("DEPOSIT_GRACE_DAYS", 60)))
+    grace = deposit_grace()
     interval = dt.timedelta(days=int(settings.KITABKHANA.get("DEPOSIT_CLAIM_INTERVAL_DAYS", 30)))
     overdue = (CipRequest.objects.filter(status=CipRequest.Status.APPROVED, expected_date__lt=today - grace,
                                          receipts__isnull=True)

@@ -6,6 +6,8 @@ Every decision writes a CipEvent in the same transaction as the change it record
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import smtplib
 
 import jdatetime
 import pymarc
@@ -25,14 +27,17 @@ from kitabkhana.accounts.services import institution_default
 from kitabkhana.catalogue.models import Holding, RecordIdentifier
 from kitabkhana.catalogue.selectors import record_marc
 from kitabkhana.catalogue.services.records import holding_create, record_create, record_update
-from kitabkhana.core.errors import ValidationFailed
-from kitabkhana.deposit.marc import cip_marc_build, full_level_set, nbn_field_set
+from kitabkhana.core.errors import NotFound, ValidationFailed
+from kitabkhana.deposit.files import FileRefused, file_identify, file_sha256
+from kitabkhana.deposit.marc import cip_marc_build, electronic_level_set, full_level_set, nbn_field_set
 from kitabkhana.deposit.models import (
     CipEvent,
     CipIsbn,
     CipRequest,
     Claim,
     DepositReceipt,
+    ElectronicDeposit,
+    ElectronicDepositRead,
     NationalBibliographyNumber,
     Publisher,
     PublisherIsbnPrefix,
@@ -45,13 +50,19 @@ from kitabkhana.deposit.selectors import (
     cip_block_language,
     claims_due,
     copies_due,
+    electronic_deposit_max_bytes,
     isbn_prefix_normalise,
+    publisher_of,
 )
+
+log = logging.getLogger(__name__)
 
 _FRONT_MATTER_MAX_BYTES = 10 * 1024 * 1024
 # Fields a publisher fills in; everything else on a request is the library's.
 REQUEST_FIELDS = ("title", "subtitle", "contributors", "edition", "series", "expected_date", "pages", "format",
-                  "languages", "isbns", "summary", "contents")
+                  "medium", "languages", "isbns", "summary", "contents")
+# What a publisher may change about itself after sign-up; its status and ISBN prefixes are the library's.
+PUBLISHER_FIELDS = ("name", "names", "email", "phone", "contact_person", "address", "city", "country")
 
 
 def _event(*, publisher: Publisher, action: str, user, request: CipRequest | None = None, message: str = "") -> None:
@@ -114,6 +125,56 @@ def publisher_decide(*, publisher: Publisher, user, approve: bool, message: str 
     publisher.save(update_fields=["status", "approved_by", "approved_at"])
     _event(publisher=publisher, action=action, user=user, message=message)
     return publisher
+
+
+@transaction.atomic
+def publisher_update(*, publisher: Publisher, user, **fields) -> Publisher:
+    """A publisher's own user (or a supervisor) corrects its name, contacts and address; audited with the changes."""
+    unknown = set(fields) - set(PUBLISHER_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"unknown publisher fields: {', '.join(sorted(unknown))}")
+    if publisher_of(user) != publisher and not can_approve_publishers(user):
+        raise NotFound(f"no publisher {publisher.pk} of yours")
+    if "name" in fields and not str(fields["name"]).strip():
+        raise ValidationFailed("the publisher needs a name")
+    if "country" in fields:
+        fields["country"] = str(fields["country"]).strip().upper()
+    publisher = Publisher.objects.select_for_update().get(pk=publisher.pk)
+    changed = [name for name, value in fields.items() if getattr(publisher, name) != value]
+    for name in changed:
+        setattr(publisher, name, fields[name])
+    if changed:
+        publisher.save(update_fields=changed)
+        _event(publisher=publisher, action=CipEvent.Action.PUBLISHER_EDIT, user=user,
+               message="changed: " + ", ".join(changed))
+    return publisher
+
+
+@transaction.atomic
+def publisher_prefixes_set(*, publisher: Publisher, user, prefixes: list[str]) -> list[PublisherIsbnPrefix]:
+    """Staff register the publisher's ISBN prefixes (the ISBN agency's decision, not the publisher's)."""
+    if not can_approve_publishers(user):
+        raise ValidationFailed("registering ISBN prefixes needs a supervisor or administrator role")
+    wanted = {}
+    for raw in prefixes:
+        if raw.strip():
+            digits, display = isbn_prefix_normalise(raw)
+            wanted[digits] = display
+    have = {p.prefix: p for p in publisher.isbn_prefixes.all()}
+    in_use = [have[d].display for d in have if d not in wanted and CipIsbn.objects.filter(
+        request__publisher=publisher, isbn__startswith=d).exists()]
+    if in_use:
+        raise ValidationFailed(f"ISBN prefix {', '.join(in_use)} is used by this publisher's CIP requests; "
+                               "it cannot be removed")
+    removed = [have[d].display for d in have if d not in wanted]
+    publisher.isbn_prefixes.exclude(prefix__in=wanted).delete()
+    added = [publisher_prefix_add(publisher=publisher, prefix=display).display
+             for digits, display in wanted.items() if digits not in have]
+    if added or removed:
+        _event(publisher=publisher, action=CipEvent.Action.PUBLISHER_EDIT, user=user,
+               message="ISBN prefixes" + (f" added: {', '.join(added)}" if added else "")
+               + (f" removed: {', '.join(removed)}" if removed else ""))
+    return list(publisher.isbn_prefixes.all())
 
 
 # --- ISBNs and front matter ---------------------------------------------------------------------------
@@ -487,6 +548,9 @@ def deposit_receive(
     if request.status not in (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED):
         raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
                                "only approved requests can be deposited")
+    if request.medium == CipRequest.Medium.ELECTRONIC:
+        raise ValidationFailed(f"request {request.pk} is an e-book: it is deposited as its PDF or EPUB file, "
+                               "not as copies")
     _physical_check(pages, dimensions)
     already: dict[int, int] = {}
     for institution_id in request.receipts.values_list("institution_id", flat=True):
@@ -536,14 +600,114 @@ def deposit_receive_without_cip(
     )
     full_level_set(marc_record, pages=pages, dimensions=dimensions.strip(), published_on=published_on,
                    language=languages[0])
+    # A title that skipped CIP still enters the national bibliography, so it gets its number now.
+    nbn = nbn_allocate(on=received_on or timezone.localdate())
+    nbn_field_set(marc_record, nbn=nbn, source=settings.KITABKHANA.get("NBN_SOURCE_CODE", "nbir"))
     record = record_create(marc_record=marc_record, flavour="marc21", institution=institution, user=user,
                            note=f"legal deposit without CIP from {publisher.name}")
     receipts = _receipts_write(record=record, request=None, publisher=publisher, copies=resolved, user=user,
                                received_on=received_on or timezone.localdate(), note="legal deposit without CIP")
     _event(publisher=publisher, action=CipEvent.Action.DEPOSIT, user=user,
-           message=f"record {record.pk} without CIP: " + ", ".join(f"{c['institution'].code} {c['barcode']}"
+           message=f"record {record.pk} without CIP, {nbn}: " + ", ".join(f"{c['institution'].code} {c['barcode']}"
                                                                   for c in resolved))
     return receipts
+
+
+# --- electronic deposit -------------------------------------------------------------------------------------
+
+
+def electronic_deposit_upload(
+    *, request: CipRequest | int, upload: UploadedFile, user, published_on: dt.date | None = None,
+) -> ElectronicDeposit:
+    """Keep a publisher's PDF or EPUB of an approved title, checked, checksummed and stored untouched.
+
+    The file is judged by its content (``files.file_identify``): type, size, truncation, encryption, ZIP bombs.
+    For an e-book title the file is the deposit: the record goes to full level as an online resource, the
+    request becomes deposited and its claims stop. For a printed book it is kept beside the copies.
+    Nothing is kept when a check fails; the stored file is removed again if the database write fails.
+    """
+    request_id = request.pk if isinstance(request, CipRequest) else request
+    with transaction.atomic():
+        locked = CipRequest.objects.select_for_update().filter(pk=request_id).first()
+        if locked is None:
+            raise ValidationFailed(f"deposit for an unknown title: there is no CIP request {request_id!r}")
+        request = CipRequest.objects.select_related("publisher", "institution", "record").get(pk=locked.pk)
+        acting_for = publisher_of(user)
+        if acting_for is not None and acting_for != request.publisher:
+            raise NotFound(f"no CIP request {request.pk} of yours")
+        if acting_for is None:
+            _staff_check(request, user)
+        if request.status not in (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED):
+            raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
+                                   "files are deposited for approved titles")
+        name = upload.name or "upload"
+        try:
+            kind = file_identify(upload, name=name, size=upload.size, max_bytes=electronic_deposit_max_bytes())
+        except FileRefused as exc:
+            raise ValidationFailed(str(exc)) from None
+        digest = file_sha256(upload)
+        earlier = request.electronic_deposits.filter(sha256=digest).first()
+        if earlier is not None:
+            raise ValidationFailed(f"{name}: this file was already deposited on {earlier.uploaded_at:%Y-%m-%d} "
+                                   f"as {earlier.original_name}")
+        deposit = ElectronicDeposit(
+            request=request, publisher=request.publisher, record=request.record, original_name=name[:255],
+            media_type=kind.media_type, size=upload.size, sha256=digest, pages=kind.pages, uploaded_by=user,
+        )
+        # The stored name is ours (request and checksum), never the uploader's path.
+        deposit.file.save(f"cip-{request.pk}-{digest[:16]}.{kind.extension}", upload, save=False)
+        try:
+            with transaction.atomic():
+                deposit.save()
+                if request.medium == CipRequest.Medium.ELECTRONIC and request.status == CipRequest.Status.APPROVED:
+                    _electronic_title_deposited(request, deposit, user, published_on or timezone.localdate())
+                _event(publisher=request.publisher, request=request, action=CipEvent.Action.FILE, user=user,
+                       message=f"{name} ({kind.media_type}, {upload.size} bytes, sha256 {digest})")
+        except BaseException:
+            deposit.file.delete(save=False)
+            raise
+    return deposit
+
+
+def _electronic_title_deposited(request: CipRequest, deposit: ElectronicDeposit, user, published_on: dt.date) -> None:
+    marc_record = record_marc(request.record)
+    electronic_level_set(marc_record, pages=deposit.pages, media_type=deposit.media_type, published_on=published_on,
+                         language=cip_block_language(request))
+    _record_write(request, user, marc_record, note=f"electronic legal deposit of CIP request {request.pk}")
+    request.status = CipRequest.Status.DEPOSITED
+    request.published_on = published_on
+    request.deposited_at = timezone.now()
+    request.save(update_fields=["status", "published_on", "deposited_at", "record", "updated_at"])
+    _event(publisher=request.publisher, request=request, action=CipEvent.Action.DEPOSIT, user=user,
+           message=f"e-book file {deposit.original_name}")
+
+
+@transaction.atomic
+def electronic_deposit_access_set(*, deposit: ElectronicDeposit, user, access: str) -> ElectronicDeposit:
+    """Staff of the title's institution decide who may read a deposited file (audited)."""
+    if access not in ElectronicDeposit.Access.values:
+        raise ValidationFailed(f"access {access!r} is not one of {', '.join(ElectronicDeposit.Access.values)}")
+    deposit = (ElectronicDeposit.objects.select_for_update(of=("self",)).select_related("request", "publisher")
+               .get(pk=deposit.pk))
+    if deposit.request is not None:
+        _staff_check(deposit.request, user)
+    elif staff_institution(user) is None:
+        raise ValidationFailed("changing who may read a deposited file needs a staff user")
+    if deposit.access != access:
+        before = deposit.access
+        deposit.access = access
+        deposit.save(update_fields=["access"])
+        _event(publisher=deposit.publisher, request=deposit.request, action=CipEvent.Action.FILE_ACCESS, user=user,
+               message=f"{deposit.original_name}: {before} → {access}")
+    return deposit
+
+
+def electronic_deposit_read_log(*, deposit: ElectronicDeposit, user, ip: str | None) -> None:
+    """Log an opening of a deposited file by anyone but its publisher (access to restricted material is logged)."""
+    if user is not None and getattr(user, "is_authenticated", False) and publisher_of(user) == deposit.publisher:
+        return
+    ElectronicDepositRead.objects.create(deposit=deposit, user=user if getattr(user, "is_authenticated", False)
+                                         else None, ip=ip)
 
 
 # --- claims -------------------------------------------------------------------------------------------------
@@ -576,12 +740,14 @@ def claim_letter(planned: PlannedClaim, *, today: dt.date) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def claims_send(*, today: dt.date | None = None, dry_run: bool = False) -> list[Claim | PlannedClaim]:
+def claims_send(*, today: dt.date | None = None, dry_run: bool = False,
+                failed: list[tuple[PlannedClaim, str]] | None = None) -> list[Claim | PlannedClaim]:
     """Send the claims due today (see selectors.claims_due) by e-mail and log each one as a Claim.
 
     Each claim is its own transaction: the request row is locked and checked again (a receipt may just have
     arrived), the Claim row and an audit event are written, and the mail is sent before commit, so a mail that
-    fails leaves no claim logged and the next run tries again. ``dry_run`` sends and saves nothing and returns
+    fails leaves no claim logged and the next run tries again; the run goes on with the other claims and each
+    failure is appended to ``failed`` (the plan and the error). ``dry_run`` sends and saves nothing and returns
     what would be sent.
     """
     today = today or timezone.localdate()
@@ -590,16 +756,33 @@ def claims_send(*, today: dt.date | None = None, dry_run: bool = False) -> list[
         return list(planned)
     sent: list[Claim] = []
     for plan in planned:
-        with transaction.atomic():
-            request = CipRequest.objects.select_for_update().get(pk=plan.request.pk)
-            if (request.status != CipRequest.Status.APPROVED or request.receipts.exists()
-                    or request.claims.filter(level=plan.level).exists()):
-                continue
-            subject, body = claim_letter(plan, today=today)
-            claim = Claim.objects.create(request=request, level=plan.level, sent_at=timezone.now(), sent_on=today,
-                                         to=plan.to, subject=subject, body=body, language=plan.language)
-            _event(publisher=plan.request.publisher, request=request, action=CipEvent.Action.CLAIM, user=None,
-                   message=f"{plan.level} claim to {plan.to}")
-            send_mail(subject, body, None, [plan.to])
+        try:
+            with transaction.atomic():
+                request = CipRequest.objects.select_for_update().get(pk=plan.request.pk)
+                if (request.status != CipRequest.Status.APPROVED or request.receipts.exists()
+                        or request.claims.filter(level=plan.level).exists()):
+                    continue
+                subject, body = claim_letter(plan, today=today)
+                claim = Claim.objects.create(request=request, level=plan.level, sent_at=timezone.now(),
+                                             sent_on=today, to=plan.to, subject=subject, body=body,
+                                             language=plan.language)
+                _event(publisher=plan.request.publisher, request=request, action=CipEvent.Action.CLAIM, user=None,
+                       message=f"{plan.level} claim to {plan.to}")
+                send_mail(subject, body, None, [plan.to])
+        except (OSError, smtplib.SMTPException) as exc:  # the mail server refused or is down: try again next run
+            log.warning("claim %s for CIP %s to %s not sent: %s", plan.level, plan.request.pk, plan.to, exc)
+            if failed is not None:
+                failed.append((plan, str(exc) or exc.__class__.__name__))
+            continue
         sent.append(claim)
     return sent
+
+
+def claims_schedule() -> None:
+    """The scheduled job (kitabkhana.tasks.scheduler, every KITABKHANA["DEPOSIT_CLAIMS_INTERVAL"] s): queue a
+    claims run unless one is queued or running already."""
+    from kitabkhana.tasks.selectors import task_pending
+    from kitabkhana.tasks.services import task_enqueue
+
+    if not task_pending(name="deposit.claims"):
+        task_enqueue(name="deposit.claims")

@@ -23,10 +23,15 @@ from kitabkhana.deposit.forms import (
     CipRecordForm,
     CipRequestForm,
     DepositForm,
+    DepositWithoutCipForm,
+    ElectronicDepositForm,
+    FileAccessForm,
+    PrefixesForm,
+    PublisherProfileForm,
     PublisherSignupForm,
     ReturnForm,
 )
-from kitabkhana.deposit.models import CipRequest
+from kitabkhana.deposit.models import CipRequest, ElectronicDeposit
 
 
 def _or_404(fn, **kwargs):
@@ -69,6 +74,7 @@ def _detail_context(cip: CipRequest) -> dict:
         "isbns": [selectors.isbn_display(n) for n in cip.isbns],
         "receipts": [(r, selectors.both_calendars(r.received_on)) for r in selectors.request_receipts(cip)],
         "claims": [(c, selectors.both_calendars(c.sent_on)) for c in selectors.request_claims(cip)],
+        "files": selectors.request_files(cip),
     }
 
 
@@ -133,7 +139,8 @@ def request_edit(request, request_id: int):
 @login_required
 def request_detail(request, request_id: int):
     cip = _or_404(selectors.publisher_request_get, user=request.user, request_id=request_id)
-    return render(request, "deposit/publisher_request.html", _detail_context(cip))
+    upload = ElectronicDepositForm() if cip.status in (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED) else None
+    return render(request, "deposit/publisher_request.html", {**_detail_context(cip), "file_upload": upload})
 
 
 @login_required
@@ -159,6 +166,55 @@ def request_block(request, request_id: int, fmt: str):
     return _block_response(_or_404(selectors.publisher_request_get, user=request.user, request_id=request_id), fmt)
 
 
+@login_required
+@require_POST
+def request_file_upload(request, request_id: int):
+    cip = _or_404(selectors.publisher_request_get, user=request.user, request_id=request_id)
+    form = ElectronicDepositForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("publishers:request", request_id=cip.pk)
+    try:
+        services.electronic_deposit_upload(request=cip, upload=form.cleaned_data["file"], user=request.user,
+                                           published_on=form.cleaned_data["published_on"])
+    except ValidationFailed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The file is deposited."))
+    return redirect("publishers:request", request_id=cip.pk)
+
+
+@login_required
+def publisher_profile(request):
+    publisher = _publisher_or_403(request)
+    form = PublisherProfileForm(request.POST or None, initial=PublisherProfileForm.initial_from(publisher))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.publisher_update(publisher=publisher, user=request.user, **form.service_arguments())
+        except ValidationFailed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your details are saved."))
+            return redirect("publishers:home")
+    return render(request, "deposit/publisher_profile.html", {"form": form, "publisher": publisher},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- everyone: deposited files under their access rule -------------------------------------------------------
+
+
+def file_read(request, file_id: int):
+    """A deposited PDF or EPUB, for whoever its access rule admits; every reading but the publisher's is logged."""
+    ip = request.META.get("REMOTE_ADDR")
+    deposit = _or_404(selectors.electronic_deposit_readable, user=request.user, file_id=file_id, ip=ip)
+    services.electronic_deposit_read_log(deposit=deposit, user=request.user, ip=ip)
+    response = FileResponse(deposit.file.open("rb"), content_type=deposit.media_type,
+                            filename=deposit.original_name, as_attachment=request.GET.get("download") == "1")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- staff: the CIP queue --------------------------------------------------------------------------------
 
 
@@ -179,6 +235,7 @@ def staff_request(request, request_id: int):
     })
     return render(request, "deposit/staff_request.html", {
         **_detail_context(cip), "record_form": record_form, "return_form": ReturnForm(),
+        "access_choices": ElectronicDeposit.Access.choices,
         "deposit_form": DepositForm(), "copies_due": selectors.copies_due(cip),
     })
 
@@ -252,7 +309,8 @@ def staff_block(request, request_id: int, fmt: str):
 def publishers_pending(request):
     if not selectors.can_approve_publishers(request.user):
         raise PermissionDenied("approving publishers needs a supervisor or administrator role")
-    return render(request, "deposit/publishers_pending.html", {"publishers": selectors.publishers_pending()})
+    return render(request, "deposit/publishers_pending.html", {
+        "publishers": selectors.publishers_pending(), "all_publishers": selectors.publishers_all()})
 
 
 @cataloguer_required
@@ -266,3 +324,73 @@ def publisher_decide(request, publisher_id: int):
         raise PermissionDenied(str(exc)) from exc
     messages.success(request, _("Decision recorded."))
     return redirect("cip:publishers")
+
+
+@cataloguer_required
+@require_POST
+def staff_file_access(request, file_id: int):
+    deposit = _or_404(selectors.electronic_deposit_readable, user=request.user, file_id=file_id, ip=None)
+    form = FileAccessForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose who may read the file."))
+    else:
+        try:
+            services.electronic_deposit_access_set(deposit=deposit, user=request.user,
+                                                   access=form.cleaned_data["access"])
+        except ValidationFailed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Access rule saved."))
+    if deposit.request_id:
+        return redirect("cip:request", request_id=deposit.request_id)
+    return redirect("cip:queue")
+
+
+@cataloguer_required
+def staff_deposit_without_cip(request):
+    """A title that arrives without CIP: the record is made at full level with its number, then the copies."""
+    form = DepositWithoutCipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        arguments = dict(form.cleaned_data)
+        try:
+            receipts = services.deposit_receive_without_cip(user=request.user, **arguments)
+        except ValidationFailed as exc:
+            for message in exc.messages or [str(exc)]:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Deposit registered."))
+            return redirect("opac:record", record_id=receipts[0].record_id)
+    return render(request, "deposit/deposit_without_cip.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@cataloguer_required
+def staff_publisher(request, publisher_id: int):
+    """A publisher's details, prefixes, requests and history; supervisors correct details and prefixes here."""
+    if not selectors.can_approve_publishers(request.user):
+        raise PermissionDenied("managing publishers needs a supervisor or administrator role")
+    publisher = _or_404(selectors.publisher_get, publisher_id=publisher_id)
+    profile = PublisherProfileForm(request.POST if request.POST.get("form") == "profile" else None,
+                                   initial=PublisherProfileForm.initial_from(publisher), prefix="profile")
+    prefixes = PrefixesForm(request.POST if request.POST.get("form") == "prefixes" else None,
+                            initial={"prefixes": "\n".join(p.display for p in publisher.isbn_prefixes.all())},
+                            prefix="prefixes")
+    if request.method == "POST":
+        try:
+            if profile.is_bound and profile.is_valid():
+                services.publisher_update(publisher=publisher, user=request.user, **profile.service_arguments())
+            elif prefixes.is_bound and prefixes.is_valid():
+                services.publisher_prefixes_set(publisher=publisher, user=request.user,
+                                                prefixes=prefixes.cleaned_data["prefixes"])
+            else:
+                raise ValidationFailed(_("Nothing was saved; check the form."))
+        except ValidationFailed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("cip:publisher", publisher_id=publisher.pk)
+    return render(request, "deposit/staff_publisher.html", {
+        "publisher": publisher, "profile_form": profile, "prefixes_form": prefixes,
+        "requests": selectors.publisher_requests(publisher=publisher),
+        "events": selectors.publisher_events(publisher),
+    })

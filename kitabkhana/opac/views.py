@@ -23,6 +23,7 @@ from kitabkhana.catalogue.selectors import (
 )
 from kitabkhana.catalogue.services.exporting import EXPORT_FORMATS, MEDIA_TYPES, record_serialise
 from kitabkhana.core.errors import NotFound
+from kitabkhana.deposit.selectors import record_open_files
 from kitabkhana.opac import citations as cite
 from kitabkhana.opac.labels import bcp47, facet_label, facet_value_label, material_type_label
 from kitabkhana.union.selectors import cluster_display
@@ -159,6 +160,8 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
         "held_by": _institution_names(view.held_by),
         # Leader/17 '8': a CIP record of a book not yet published.
         "forthcoming": str(view.marc.leader)[17:18] == "8",
+        # Deposited e-books readers may be offered (open, or in the reading rooms); staff-only files are not shown.
+        "deposited_files": record_open_files(record_id=view.record.pk),
     })
 
 

@@ -62,6 +62,21 @@ def _approved(supervisor, **kwargs):
     return publisher_decide(publisher=publisher, user=supervisor, approve=True)
 
 
+def approved_request(publisher, user, cataloguer, fields, *, subjects=("ادبیات فارسی -- تاریخ",),
+                     classification="8fa9.09", institution=None):
+    """A CIP request taken through the real services: created, submitted, assigned, catalogued and approved.
+
+    ``institution`` puts it in that institution's queue (the national library's by default).
+    """
+    from kitabkhana.deposit import services
+
+    cip = services.cip_request_create(publisher=publisher, user=user, institution=institution, **fields)
+    services.cip_request_submit(request=cip, user=user)
+    services.cip_request_assign(request=cip, user=cataloguer)
+    services.cip_record_save(request=cip, user=cataloguer, subjects=list(subjects), classification=classification)
+    return services.cip_request_approve(request=cip, user=cataloguer)
+
+
 @pytest.fixture
 def publisher(supervisor):
     return _approved(supervisor, name="Nashr-e Ney", names={"fa": "نشر نی"}, username="ney", password="a-long-password-1",

@@ -7,13 +7,13 @@ import io
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from kitabkhana.catalogue.models import Holding, Record
 from kitabkhana.catalogue.selectors import record_marc
 from kitabkhana.deposit import services
 from kitabkhana.deposit.models import CipEvent, CipRequest, Claim
-from kitabkhana.deposit.tests.test_services import _approved_request
+from kitabkhana.deposit.tests.conftest import approved_request
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def mail_settings(settings):
 @pytest.fixture
 def approved(publisher, publisher_user, cataloguer_nl, request_fields):
     # Expected 2026-05-10: grace ends 2026-07-09, so the first claim is due from 2026-07-10.
-    return _approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    return approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
 
 
 def test_the_life_of_a_claimed_book(approved, cataloguer_nl, national):
@@ -70,7 +70,7 @@ def test_the_life_of_a_claimed_book(approved, cataloguer_nl, national):
 
 def test_final_claim_in_english_then_nothing_more(publisher, publisher_user, cataloguer_nl, request_fields):
     fields = {**request_fields, "title": "A History of Persian Literature", "languages": ["eng"]}
-    cip = _approved_request(publisher, publisher_user, cataloguer_nl, fields)
+    cip = approved_request(publisher, publisher_user, cataloguer_nl, fields)
     levels = [[c.level for c in services.claims_send(today=day)]
               for day in (dt.date(2026, 7, 10), dt.date(2026, 8, 9), dt.date(2026, 9, 8), dt.date(2026, 12, 31))]
     assert levels == [["first"], ["second"], ["final"], []]
@@ -99,11 +99,28 @@ def test_command_refuses_a_bad_date():
         call_command("deposit", "claims", "--today", "2026-13-01")
 
 
-def test_a_mail_that_fails_logs_no_claim(approved, settings):
+def test_a_mail_that_fails_logs_no_claim_and_the_run_says_so(approved, settings):
     # Nothing listens on port 1: the SMTP connection is refused, the claim rolls back and the next run retries.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
-    with pytest.raises(OSError):
-        services.claims_send(today=dt.date(2026, 7, 10))
+    failed: list = []
+    assert services.claims_send(today=dt.date(2026, 7, 10), failed=failed) == []
+    [(plan, error)] = failed
+    assert plan.request.pk == approved.pk and plan.level == Claim.Level.FIRST and error
     assert Claim.objects.count() == 0
     assert not CipEvent.objects.filter(action=CipEvent.Action.CLAIM).exists()
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 claim.* could not be sent"):
+        call_command("deposit", "claims", "--today", "2026-07-10", stdout=io.StringIO(), stderr=err)
+    assert f"not sent\tfirst\tCIP {approved.pk}\tinfo@example.org" in err.getvalue()
+    # The mail server is back: the next run sends it.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert [c.level for c in services.claims_send(today=dt.date(2026, 7, 11))] == [Claim.Level.FIRST]
+
+
+def test_without_a_mail_server_the_embedded_default_writes_letters_to_files(approved, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    [claim] = services.claims_send(today=dt.date(2026, 7, 10))
+    [letter] = list((tmp_path / "mail").iterdir())
+    assert "info@example.org" in letter.read_text(encoding="utf-8")

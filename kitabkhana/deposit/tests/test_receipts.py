@@ -12,7 +12,7 @@ from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.deposit import selectors, services
 from kitabkhana.deposit.models import CipEvent, CipRequest, DepositReceipt, DepositRule, DepositRuleShare
 from kitabkhana.deposit.selectors import DepositTitle
-from kitabkhana.deposit.tests.test_services import _approved_request
+from kitabkhana.deposit.tests.conftest import approved_request
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def rules(national, provincial):
 
 @pytest.fixture
 def approved(publisher, publisher_user, cataloguer_nl, request_fields):
-    return _approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    return approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
 
 
 def test_copies_due_follow_the_most_specific_rule(rules, national, provincial):

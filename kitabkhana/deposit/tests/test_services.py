@@ -13,17 +13,9 @@ from kitabkhana.catalogue.services.records import record_create
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.deposit import selectors, services
 from kitabkhana.deposit.models import CipEvent, CipRequest, Publisher
-from kitabkhana.deposit.tests.conftest import DEMO_ISBN, ISBN_A, ISBN_B
+from kitabkhana.deposit.tests.conftest import DEMO_ISBN, ISBN_A, ISBN_B, approved_request
 
 pytestmark = pytest.mark.django_db
-
-
-def _approved_request(publisher, user, cataloguer, fields):
-    cip = services.cip_request_create(publisher=publisher, user=user, **fields)
-    services.cip_request_submit(request=cip, user=user)
-    services.cip_request_assign(request=cip, user=cataloguer)
-    services.cip_record_save(request=cip, user=cataloguer, subjects=["ادبیات فارسی -- تاریخ"], classification="8fa9.09")
-    return services.cip_request_approve(request=cip, user=cataloguer)
 
 
 def test_isbn_bad_check_digit_is_named(publisher):
@@ -128,7 +120,7 @@ def test_workflow_return_correct_resubmit_approve(publisher, publisher_user, cat
 
 
 def test_record_is_prepublication_with_nbn(publisher, publisher_user, cataloguer_nl, request_fields, national):
-    cip = _approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    cip = approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
     record = cip.record
     assert record.institution == national
     marc = record_marc(record)
@@ -158,8 +150,8 @@ def test_nbn_numbers_are_consecutive_and_restart_per_solar_year():
 
 def test_two_approvals_get_consecutive_numbers(publisher, publisher_user, cataloguer_nl, request_fields, settings):
     settings.KITABKHANA = {**settings.KITABKHANA, "NBN_PREFIX": "KT"}
-    first = _approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
-    second = _approved_request(publisher, publisher_user, cataloguer_nl, {**request_fields, "isbns": [ISBN_B]})
+    first = approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    second = approved_request(publisher, publisher_user, cataloguer_nl, {**request_fields, "isbns": [ISBN_B]})
     prefix, year, n1 = first.nbn.split("-")
     assert prefix == "KT" and second.nbn == f"KT-{year}-{int(n1) + 1:05d}"
 
