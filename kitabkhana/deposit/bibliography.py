@@ -399,7 +399,7 @@ _LINE = 5.0
 
 def _direction(pdf, *, rtl: bool, persian: bool, size: float) -> None:
     # Latin class headings and values sit in right-to-left lines: let HarfBuzz find each run's script.
-    pdf_direction_set(pdf, rtl=rtl, persian=persian, size=size, detect_script=True)
+    pdf_direction_set(pdf, rtl=rtl, persian=persian, size=size)
 
 
 def bibliography_pdf(bibliography: Bibliography) -> bytes:

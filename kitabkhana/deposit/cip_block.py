@@ -510,13 +510,12 @@ def pdf_document(*, page: tuple[float, float] | str, margin: float, title: str) 
     return pdf
 
 
-def pdf_direction_set(pdf: FPDF, *, rtl: bool, persian: bool, size: float, detect_script: bool = False) -> None:
+def pdf_direction_set(pdf: FPDF, *, rtl: bool, persian: bool, size: float) -> None:
     """Lay out what follows right to left (Noto Naskh Arabic first, shaped by HarfBuzz) or left to right.
 
     ``persian`` asks the font for the Persian language system: its own forms (the digits ۴ ۵ ۶ differ
-    from the Arabic ٤ ٥ ٦). ``detect_script`` lets HarfBuzz find each run's script instead of shaping
-    every run of a right-to-left line as Arabic: with fpdf2 2.8 the forced script mangles Latin
-    ligatures there ("Unclassified" painted "Unclassfiied").
+    from the Arabic ٤ ٥ ٦). HarfBuzz finds each run's script itself: forcing Arabic on every run of a
+    right-to-left line makes fpdf2 2.8 mangle Latin ligatures there ("Unclassified" painted "Unclassfiied").
     """
     primary, fallback = ("arabic", "latin") if rtl else ("latin", "arabic")
     pdf.set_font(primary, size=size)
@@ -526,7 +525,7 @@ def pdf_direction_set(pdf: FPDF, *, rtl: bool, persian: bool, size: float, detec
     pdf.set_text_shaping(
         use_shaping_engine=True,
         direction="rtl" if rtl else "ltr",
-        script="arab" if rtl and not detect_script else None,
+        script=None,
         language="fas" if persian else None,
     )
 

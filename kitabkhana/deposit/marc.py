@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import jdatetime
 import pymarc
 from stdnum import isbn as stdnum_isbn
+
+from kitabkhana.scripts.calendars import to_persian_digits
 
 # Relator terms for $e; anything else the publisher typed is kept as it is.
 RELATOR_TERMS = {
@@ -17,6 +20,25 @@ RELATOR_TERMS = {
 
 def _sf(*pairs: str) -> list[pymarc.Subfield]:
     return [pymarc.Subfield(code=pairs[i], value=pairs[i + 1]) for i in range(0, len(pairs), 2)]
+
+
+_CM = re.compile(r"^\s*(\d+(?:\s*[x×]\s*\d+)?)\s*cm\.?\s*$", re.IGNORECASE)
+
+
+def extent_text(pages: int | None, language: str) -> str:
+    """300 $a in the cataloguing language: Persian records count pages as the National Library of Iran writes
+    them ("۳۵۲ ص."), others in RDA English ("352 pages")."""
+    if not pages:
+        return "۱ ج." if language == "per" else "1 volume"
+    return f"{to_persian_digits(str(pages))} ص." if language == "per" else f"{pages} pages"
+
+
+def dimensions_text(dimensions: str, language: str) -> str:
+    """300 $c: "24 cm" becomes "۲۴ س‌م." in a Persian record; anything else is kept as typed."""
+    match = _CM.match(dimensions)
+    if language == "per" and match:
+        return f"{to_persian_digits(match.group(1).replace('x', '×'))} س‌م."
+    return dimensions.strip()
 
 
 def imprint_year(expected: dt.date, language: str) -> str:
@@ -64,8 +86,8 @@ def cip_marc_build(
     record.add_field(pymarc.Field(tag="264", indicators=[" ", "1"], subfields=_sf(
         "a", (place or "[Place of publication not identified]") + " :", "b", publisher_name + ",",
         "c", imprint_year(expected_date, language))))
-    extent = f"{pages} pages" if pages else "1 volume"
-    physical = _sf("a", extent + " ;", "c", format) if format else _sf("a", extent)
+    extent = extent_text(pages, language)
+    physical = _sf("a", extent + " ;", "c", dimensions_text(format, language)) if format else _sf("a", extent)
     record.add_field(pymarc.Field(tag="300", indicators=[" ", " "], subfields=physical))
     if series:
         record.add_field(pymarc.Field(tag="490", indicators=["0", " "], subfields=_sf("a", series)))
@@ -125,8 +147,8 @@ def full_level_set(record: pymarc.Record, *, pages: int, dimensions: str, publis
     """Upgrade a pre-publication record with the copy in hand: full level, 300 and the actual imprint date."""
     _published_set(record, published_on=published_on, language=language)
     record.remove_fields("300")
-    _field_put(record, pymarc.Field(tag="300", indicators=[" ", " "],
-                                    subfields=_sf("a", f"{pages} pages ;", "c", dimensions)))
+    _field_put(record, pymarc.Field(tag="300", indicators=[" ", " "], subfields=_sf(
+        "a", extent_text(pages, language) + " ;", "c", dimensions_text(dimensions, language))))
 
 
 # RDA carrier and file-type terms for a deposited e-book (337/338/347).
@@ -143,7 +165,8 @@ def electronic_level_set(record: pymarc.Record, *, pages: int | None, media_type
             field.data = field.data[:23] + "o" + field.data[24:]
     for tag in ("300", "337", "338", "347"):
         record.remove_fields(tag)
-    extent = f"1 online resource ({pages} pages)" if pages else "1 online resource"
+    resource = "۱ منبع برخط" if language == "per" else "1 online resource"
+    extent = f"{resource} ({extent_text(pages, language)})" if pages else resource
     _field_put(record, pymarc.Field(tag="300", indicators=[" ", " "], subfields=_sf("a", extent)))
     _field_put(record, pymarc.Field(tag="337", indicators=[" ", " "],
                                     subfields=_sf("a", "computer", "b", "c", "2", "rdamedia")))

@@ -121,7 +121,7 @@ def test_entries_by_class_then_by_title_in_persian_order(titles):
     assert history.heading == "صفا، ذبیح‌الله" and history.rtl and history.language == "fa"
     assert history.areas[0] == "تاریخ ادبیات ایران."
     assert "Tehran : نشر نی، 1405." in history.areas  # the actual (Solar Hijri) year of the first copy
-    assert "352 pages ; 23 cm." in history.areas and "(تاریخ)" in history.areas
+    assert "۳۵۲ ص. ; ۲۳ س‌م." in history.areas and "(تاریخ)" in history.areas
     assert history.isbns == ("978-964-5620-16-3",) and history.subjects == ("ادبیات فارسی -- تاریخ",)
     assert history.classification == "DDC 8fa9.09"
     english = bibliography.sections[-1].entries[0]

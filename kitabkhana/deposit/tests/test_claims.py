@@ -62,7 +62,7 @@ def test_the_life_of_a_claimed_book(approved, cataloguer_nl, national):
     assert len(mail.outbox) == 2 and Claim.objects.count() == 2
     record = Record.objects.get(pk=approved.record_id)
     marc = record_marc(record)
-    assert marc.leader[17] == " " and marc["300"].get_subfields("a", "c") == ["330 pages ;", "24 cm"]
+    assert marc.leader[17] == " " and marc["300"].get_subfields("a", "c") == ["۳۳۰ ص. ;", "۲۴ س‌م."]
     assert sorted(Holding.objects.filter(record=record).values_list("barcode", flat=True)) == ["NL-500", "NL-501"]
     actions = list(CipRequest.objects.get(pk=approved.pk).events.values_list("action", flat=True))
     assert actions[-3:] == [CipEvent.Action.CLAIM, CipEvent.Action.CLAIM, CipEvent.Action.DEPOSIT]

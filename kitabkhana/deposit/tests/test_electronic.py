@@ -140,7 +140,7 @@ def test_depositing_an_ebook_file_completes_the_deposit(ebook, publisher_user, f
     assert cip.status == CipRequest.Status.DEPOSITED and cip.published_on == dt.date(2026, 6, 1)
     marc = record_marc(cip.record)
     assert marc.leader[17] == " "
-    assert marc["300"]["a"] == "1 online resource (4 pages)"
+    assert marc["300"]["a"] == "۱ منبع برخط (۴ ص.)"
     assert marc["338"]["b"] == "cr" and marc["347"]["b"] == "PDF" and marc["008"].data[23] == "o"
     assert {"file", "deposit"} <= set(cip.events.values_list("action", flat=True))
     # The deposit stops the claims.

@@ -115,7 +115,7 @@ def test_the_life_of_a_book_in_persian(settings, supervisor, cataloguer_nl, nati
 
     # A full record with holdings, found in the public catalogue.
     marc = record_marc(cip.record)
-    assert marc.leader[17] == " " and marc["300"]["a"] == "214 pages ;" and marc["015"]["a"] == cip.nbn
+    assert marc.leader[17] == " " and marc["300"]["a"] == "۲۱۴ ص. ;" and marc["015"]["a"] == cip.nbn
     assert sorted(Holding.objects.filter(record=cip.record).values_list("barcode", flat=True)) == \
         ["NL-77001", "NL-77002"]
     hits = reader.get("/search/", {"q": "سرزمین کتاب"}).content.decode()

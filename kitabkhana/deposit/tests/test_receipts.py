@@ -60,7 +60,7 @@ def test_deposit_upgrades_the_record_and_creates_holdings(rules, approved, catal
     assert cip.status == CipRequest.Status.DEPOSITED and cip.published_on == dt.date(2026, 6, 1)
     marc = record_marc(Record.objects.get(pk=cip.record_id))
     assert marc.leader[17] == " "
-    assert marc["300"].get_subfields("a", "c") == ["352 pages ;", "23 cm"]
+    assert marc["300"].get_subfields("a", "c") == ["۳۵۲ ص. ;", "۲۳ س‌م."]
     # A Persian book: the imprint date is the Solar Hijri year of 2026-06-01 (1405-03-11).
     assert marc.get_fields("264")[0].get_subfields("c") == ["1405"]
     assert marc["008"].data[7:11] == "2026"
@@ -141,7 +141,7 @@ def test_deposit_without_cip_creates_a_full_record(rules, publisher, cataloguer_
     record = receipts[0].record
     marc = record_marc(record)
     assert marc.leader[17] == " " and marc["245"]["a"] == "سفرنامه"
-    assert marc["300"].get_subfields("a", "c") == ["120 pages ;", "21 cm"]
+    assert marc["300"].get_subfields("a", "c") == ["۱۲۰ ص. ;", "۲۱ س‌م."]
     assert marc.get_fields("264")[0].get_subfields("c") == ["1405"]
     assert receipts[0].request is None and receipts[0].holding.barcode == "NL-9"
     with pytest.raises(ValidationFailed, match="check digit"):

@@ -133,7 +133,7 @@ def test_record_is_prepublication_with_nbn(publisher, publisher_user, cataloguer
     assert marc["245"].get_subfields("b") == ["از آغاز تا امروز"]
     assert marc["264"].indicator2 == "1" and marc["264"].get_subfields("c") == ["1405"]
     assert marc["264"].get_subfields("b") == ["نشر نی,"]
-    assert marc["300"].get_subfields("a")[0].startswith("320 pages")
+    assert marc["300"].get_subfields("a")[0].startswith("۳۲۰ ص.")
     assert marc["650"].get_subfields("a", "x") == ["ادبیات فارسی", "تاریخ"]
     assert marc["082"].get_subfields("a") == ["8fa9.09"]
     assert marc["008"].data[35:38] == "per" and marc["008"].data[7:11] == "2026"

@@ -35,7 +35,7 @@ def test_staff_register_a_deposit_without_cip_and_it_gets_a_number(client, catal
     assert response["Location"] == f"/records/{record.pk}/"
     marc = record_marc(record)
     assert marc.leader[17] == " " and marc["245"]["a"].startswith("دیوان حافظ")
-    assert marc["015"]["a"] == "NB-1405-00001" and marc["300"]["a"] == "512 pages ;"
+    assert marc["015"]["a"] == "NB-1405-00001" and marc["300"]["a"] == "۵۱۲ ص. ;"
     assert sorted(Holding.objects.filter(record=record).values_list("barcode", flat=True)) == ["NL-9001", "NL-9002"]
     assert CipEvent.objects.filter(publisher=publisher, action="deposit", message__contains="NB-1405-00001").exists()
 
