@@ -26,7 +26,6 @@ import jdatetime
 from django.db.models import BinaryField, Count, DateField, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.urls import reverse
-from django.utils.dates import MONTHS
 from django.utils.translation import get_language, get_language_bidi, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,13 +43,20 @@ from kitabkhana.deposit.cip_block import (
     pdf_document,
 )
 from kitabkhana.deposit.models import CipRequest, DepositReceipt, ElectronicDeposit
+from kitabkhana.deposit.selectors import SOLAR_MARK, month_name
 from kitabkhana.marc.writer import marcxml_collection
-from kitabkhana.scripts.calendars import to_persian_digits
+
+# The calendars are part of this module's API: months are asked for as nb.SOLAR or nb.GREGORIAN.
+from kitabkhana.scripts.calendars import (  # noqa: F401
+    CALENDARS,
+    GREGORIAN,
+    SOLAR,
+    month_bounds,
+    month_of,
+    to_persian_digits,
+)
 from kitabkhana.scripts.normalise import normalise
 
-SOLAR = "solar"
-GREGORIAN = "gregorian"
-CALENDARS = (SOLAR, GREGORIAN)
 FORMATS = ("pdf", "mrc", "xml", "txt")
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -58,7 +64,6 @@ MEDIA_TYPES = {
     "xml": "application/marcxml+xml",
     "txt": "text/plain; charset=utf-8",
 }
-SOLAR_MARK = "SH"
 
 # The ten main classes of the DDC summaries, the section headings of the bibliography.
 DDC_CLASSES = {
@@ -114,11 +119,7 @@ class Month:
     @property
     def name(self) -> str:
         """``Ordibehesht 1405`` / ``اردیبهشت ۱۴۰۵`` / ``May 2026`` in the active language."""
-        persian = (get_language() or "").startswith("fa")
-        if self.calendar == SOLAR:
-            names = jdatetime.date.j_months_fa if persian else jdatetime.date.j_months_en
-            return _digits(f"{names[self.month - 1]} {self.year}")
-        return _digits(f"{MONTHS[self.month]} {self.year}")
+        return _digits(month_name(self.calendar, self.year, self.month))
 
     @property
     def span(self) -> str:
@@ -147,27 +148,17 @@ def _digits(text: str) -> str:
 
 def month_get(*, calendar: str, year: int, month: int) -> Month:
     """The month, or NotFound for a month that does not exist (month 13, year 0, a year past the calendars)."""
-    if calendar not in CALENDARS or not 1 <= month <= 12 or year < 1:
-        raise NotFound(f"no {calendar} month {year}/{month}")
     try:
-        if calendar == SOLAR:
-            first = jdatetime.date(year, month, 1).togregorian()
-            following = (jdatetime.date(year + 1, 1, 1) if month == 12 else jdatetime.date(year, month + 1, 1))
-            last = following.togregorian() - dt.timedelta(days=1)
-        else:
-            first = dt.date(year, month, 1)
-            last = (dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)) - dt.timedelta(days=1)
-    except (ValueError, OverflowError):
-        raise NotFound(f"no {calendar} month {year}/{month}") from None
+        first, last = month_bounds(calendar, year, month)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from None
     return Month(calendar=calendar, year=year, month=month, first=first, last=last)
 
 
 def month_containing(calendar: str, day: dt.date) -> Month:
     """The month of ``calendar`` the Gregorian ``day`` falls in."""
-    if calendar == SOLAR:
-        solar = jdatetime.date.fromgregorian(date=day)
-        return month_get(calendar=calendar, year=solar.year, month=solar.month)
-    return month_get(calendar=calendar, year=day.year, month=day.month)
+    year, month = month_of(calendar, day)
+    return month_get(calendar=calendar, year=year, month=month)
 
 
 # --- selection ---------------------------------------------------------------------------------------------

@@ -11,38 +11,24 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import jdatetime
 from django.db.models import Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dates import MONTHS
 from django.utils.translation import get_language
 
 from kitabkhana.accounts.models import Institution
 from kitabkhana.deposit.models import CipEvent, CipRequest, Claim, DepositReceipt, Publisher
-from kitabkhana.deposit.selectors import both_calendars, deposit_grace
+from kitabkhana.deposit.selectors import both_calendars, deposit_grace, month_name
 
-SOLAR = "solar"
-GREGORIAN = "gregorian"
-CALENDARS = (SOLAR, GREGORIAN)
+# The calendars are part of this module's API (report forms ask for compliance.SOLAR or GREGORIAN).
+from kitabkhana.scripts.calendars import CALENDARS, GREGORIAN, SOLAR, month_bounds, month_of  # noqa: F401
+
 # The outcomes of a title due in the period, in the order the charts stack them.
 OUTCOMES = ("on_time", "late", "missing", "pending")
 DUE_STATUSES = (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED)
 
 
 # --- periods ---------------------------------------------------------------------------------------------------
-
-
-def _solar_month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    first = jdatetime.date(year, month, 1)
-    following = jdatetime.date(year + 1, 1, 1) if month == 12 else jdatetime.date(year, month + 1, 1)
-    return first.togregorian(), following.togregorian() - dt.timedelta(days=1)
-
-
-def _gregorian_month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    first = dt.date(year, month, 1)
-    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return first, following - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -63,10 +49,7 @@ class Month:
     @property
     def name(self) -> str:
         """``Farvardin 1405`` / ``فروردین 1405`` / ``March 2026``, in the reader's language."""
-        if self.calendar == SOLAR:
-            names = jdatetime.date.j_months_fa if _language() == "fa" else jdatetime.date.j_months_en
-            return f"{names[self.month - 1]} {self.year}"
-        return f"{MONTHS[self.month]} {self.year}"
+        return month_name(self.calendar, self.year, self.month)
 
 
 @dataclass(frozen=True)
@@ -88,13 +71,13 @@ class Period:
     @classmethod
     def solar_year(cls, year: int) -> Period:
         """1 Farvardin to the last day of Esfand (1405: 2026-03-21 to 2027-03-20)."""
-        start, _ = _solar_month_bounds(year, 1)
-        _, end = _solar_month_bounds(year, 12)
+        start, _ = month_bounds(SOLAR, year, 1)
+        _, end = month_bounds(SOLAR, year, 12)
         return cls(start=start, end=end, calendar=SOLAR, kind="year")
 
     @classmethod
     def solar_month(cls, year: int, month: int) -> Period:
-        start, end = _solar_month_bounds(year, month)
+        start, end = month_bounds(SOLAR, year, month)
         return cls(start=start, end=end, calendar=SOLAR, kind="month")
 
     @classmethod
@@ -103,7 +86,7 @@ class Period:
 
     @classmethod
     def gregorian_month(cls, year: int, month: int) -> Period:
-        start, end = _gregorian_month_bounds(year, month)
+        start, end = month_bounds(GREGORIAN, year, month)
         return cls(start=start, end=end, calendar=GREGORIAN, kind="month")
 
     @classmethod
@@ -130,15 +113,9 @@ class Period:
     def months(self) -> list[Month]:
         """The months of the period's calendar that it touches, each clipped to the period."""
         months = []
-        if self.calendar == SOLAR:
-            first = jdatetime.date.fromgregorian(date=self.start)
-            year, month = first.year, first.month
-            bounds = _solar_month_bounds
-        else:
-            year, month = self.start.year, self.start.month
-            bounds = _gregorian_month_bounds
+        year, month = month_of(self.calendar, self.start)
         while True:
-            start, end = bounds(year, month)
+            start, end = month_bounds(self.calendar, year, month)
             if start > self.end:
                 return months
             months.append(Month(year=year, month=month, calendar=self.calendar, start=max(start, self.start),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import jdatetime
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.dates import MONTHS
+from django.utils.translation import get_language
 from stdnum import isbn as stdnum_isbn
 
 from kitabkhana.accounts.models import Institution, Role
@@ -24,6 +26,7 @@ from kitabkhana.deposit.models import (
     Publisher,
     PublisherMembership,
 )
+from kitabkhana.scripts.calendars import SOLAR
 
 QUEUE_STATUSES = (CipRequest.Status.SUBMITTED, CipRequest.Status.IN_REVIEW)
 SOLAR_MARK = "SH"
@@ -126,6 +129,15 @@ def both_calendars(day: dt.date | None) -> str:
         return ""
     solar = jdatetime.date.fromgregorian(date=day)
     return f"{day:%Y-%m-%d} ({solar.strftime('%Y-%m-%d')} {SOLAR_MARK})"
+
+
+def month_name(calendar: str, year: int, month: int) -> str:
+    """``Ordibehesht 1405`` / ``اردیبهشت 1405`` / ``May 2026``: a month of either calendar in the active language."""
+    if calendar == SOLAR:
+        persian = (get_language() or "").startswith("fa")
+        names = jdatetime.date.j_months_fa if persian else jdatetime.date.j_months_en
+        return f"{names[month - 1]} {year}"
+    return f"{MONTHS[month]} {year}"
 
 
 def isbn_display(number: str) -> str:

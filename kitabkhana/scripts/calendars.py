@@ -10,12 +10,19 @@ from 20 March 2020 to 20 March 2021): without a month we can only say "2020/2021
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
 import jdatetime
 
-__all__ = ["describe_imprint_year", "to_persian_digits"]
+__all__ = ["CALENDARS", "GREGORIAN", "SOLAR", "describe_imprint_year", "month_bounds", "month_of",
+           "to_persian_digits"]
+
+# The two calendars reports and bibliographies are cut into months by.
+SOLAR = "solar"
+GREGORIAN = "gregorian"
+CALENDARS = (SOLAR, GREGORIAN)
 
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -39,6 +46,31 @@ _PLAUSIBLE_YEARS = (1, 2200)
 def to_persian_digits(s: str | int) -> str:
     """ASCII digits to Persian ones (``"1399"`` → ``"۱۳۹۹"``); everything else is left as it is."""
     return str(s).translate(_TO_PERSIAN)
+
+
+def month_bounds(calendar: str, year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first and last Gregorian day of a Solar Hijri or Gregorian month (Esfand ends on the day before
+    1 Farvardin, 29 or 30 days). ``ValueError`` for a month that does not exist."""
+    if calendar not in CALENDARS:
+        raise ValueError(f"calendar {calendar!r} is not one of {', '.join(CALENDARS)}")
+    if not 1 <= month <= 12 or year < 1:
+        raise ValueError(f"no {calendar} month {year}/{month}")
+    try:
+        if calendar == SOLAR:
+            following = jdatetime.date(year + 1, 1, 1) if month == 12 else jdatetime.date(year, month + 1, 1)
+            return jdatetime.date(year, month, 1).togregorian(), following.togregorian() - dt.timedelta(days=1)
+        following_day = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+        return dt.date(year, month, 1), following_day - dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        raise ValueError(f"no {calendar} month {year}/{month}") from None
+
+
+def month_of(calendar: str, day: dt.date) -> tuple[int, int]:
+    """The (year, month) of ``calendar`` that the Gregorian ``day`` falls in."""
+    if calendar == SOLAR:
+        solar = jdatetime.date.fromgregorian(date=day)
+        return solar.year, solar.month
+    return day.year, day.month
 
 
 def _solar_to_gregorian(year: int) -> tuple[int, int]:
