@@ -30,11 +30,13 @@ INSTALLED_APPS = [
     "kitabkhana.catalogue",
     "kitabkhana.union",
     "kitabkhana.deposit",
+    "kitabkhana.digitization",
     "kitabkhana.harvest",
     "kitabkhana.oai",
     "kitabkhana.sru",
     "kitabkhana.opac",
     "kitabkhana.api",
+    "kitabkhana.iiif",
 ]
 
 MIDDLEWARE = [

@@ -18,5 +18,7 @@ urlpatterns = [
     path("national-bibliography/", include("kitabkhana.deposit.bibliography_urls")),
     path("staff/", include("kitabkhana.catalogue.urls")),
     path("tasks/", include("kitabkhana.tasks.urls")),
+    path("iiif/", include("kitabkhana.iiif.urls")),
+    path("staff/digitization/", include("kitabkhana.digitization.urls")),
     path("", include("kitabkhana.opac.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Ingest of page folders into digitized items: the background task and its steps."""

@@ -1,0 +1,1 @@
+"""OCR of digitized pages: the background task and its steps."""

@@ -1,0 +1,4 @@
+"""Staff pages of the digitization lines, mounted at /staff/digitization/."""
+
+app_name = "digitization"
+urlpatterns: list = []

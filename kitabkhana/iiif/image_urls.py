@@ -1,0 +1,3 @@
+"""image URLs of the IIIF face (filled in by its module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""presentation URLs of the IIIF face (filled in by its module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""search URLs of the IIIF face (filled in by its module)."""
+
+urlpatterns: list = []
