@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from kitabkhana.deposit.models import CipRequest, ElectronicDeposit, Publisher
 
 _DATE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*$")
-_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Persian and Arabic-Indic digits to ASCII; the invisible direction marks that a date copied from Persian text
+# carries (LRM, RLM, ALM, embeddings, isolates) are dropped.
+_TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789",
+                          "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def parse_either_calendar(text: str) -> dt.date:
@@ -203,7 +206,8 @@ class DepositWithoutCipForm(_TitleForm, DepositForm):
 
 class ElectronicDepositForm(forms.Form):
     file = forms.FileField(label=_("The book as PDF or EPUB"))
-    published_on = forms.CharField(label=_("Publication date (1405-02-20 or 2026-05-10); default today"),
+    published_on = forms.CharField(label=_("Publication date (1405-02-20 or 2026-05-10); default the expected "
+                                           "date, or today if that is still to come"),
                                    max_length=32, required=False)
 
     def clean_published_on(self) -> dt.date | None:

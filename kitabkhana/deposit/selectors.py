@@ -150,12 +150,12 @@ def cip_block_language(request: CipRequest) -> str:
 
 
 def cip_block(*, request: CipRequest, fmt: str) -> bytes:
-    """The CIP data block of an approved request as UTF-8 text (``fmt="txt"``) or PDF (``fmt="pdf"``)."""
+    """The CIP data block of an approved (or deposited: a reprint needs it) request as UTF-8 text or PDF."""
     # Imported when first needed: the block module is written alongside this app.
     from kitabkhana.catalogue.selectors import record_marc
     from kitabkhana.deposit import cip_block as block
 
-    if request.status != CipRequest.Status.APPROVED or request.record_id is None:
+    if request.status not in (CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED) or request.record_id is None:
         raise NotFound(f"CIP request {request.pk} is not approved yet; its CIP block is issued on approval")
     marc_record = record_marc(request.record)
     language = cip_block_language(request)
@@ -220,6 +220,15 @@ def copies_due(request_or_title: CipRequest | DepositTitle) -> list[tuple[Instit
         return [(institution_default(), int(settings.KITABKHANA.get("DEPOSIT_DEFAULT_COPIES", 2)))]
     return [(share.institution, share.copies)
             for share in rule.shares.select_related("institution").order_by("institution__code")]
+
+
+def copies_owed(request: CipRequest) -> list[tuple[Institution, int]]:
+    """The copies still due after the deliveries so far (a first delivery of some copies deposits the title)."""
+    received: dict[int, int] = {}
+    for institution_id in request.receipts.values_list("institution_id", flat=True):
+        received[institution_id] = received.get(institution_id, 0) + 1
+    owed = [(institution, count - received.get(institution.pk, 0)) for institution, count in copies_due(request)]
+    return [(institution, count) for institution, count in owed if count > 0]
 
 
 def request_receipts(request: CipRequest) -> QuerySet[DepositReceipt]:

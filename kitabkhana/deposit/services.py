@@ -13,6 +13,8 @@ import jdatetime
 import pymarc
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -56,6 +58,7 @@ from kitabkhana.deposit.selectors import (
 )
 
 log = logging.getLogger(__name__)
+_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 _FRONT_MATTER_MAX_BYTES = 10 * 1024 * 1024
 # Fields a publisher fills in; everything else on a request is the library's.
@@ -91,6 +94,10 @@ def publisher_signup(
     )
     for prefix in isbn_prefixes or []:
         publisher_prefix_add(publisher=publisher, prefix=prefix)
+    try:
+        validate_password(password, user_model(username=username, email=email))
+    except DjangoValidationError as exc:
+        raise ValidationFailed("; ".join(exc.messages), list(exc.messages)) from None
     user = user_model.objects.create_user(username=username, password=password, email=email)
     PublisherMembership.objects.create(user=user, publisher=publisher)
     _event(publisher=publisher, action=CipEvent.Action.CREATE, user=user, message="publisher signed up")
@@ -311,6 +318,9 @@ def cip_request_submit(*, request: CipRequest, user) -> CipRequest:
     if request.status not in (CipRequest.Status.DRAFT, CipRequest.Status.RETURNED):
         raise ValidationFailed(f"request {request.pk} is {request.status.replace('_', ' ')}; "
                                "it cannot be submitted again")
+    if request.publisher.status != Publisher.Status.APPROVED:
+        raise ValidationFailed(f"publisher {request.publisher.name} is {request.publisher.status.replace('_', ' ')}; "
+                               "only approved publishers may submit CIP requests")
     if not request.isbns:
         raise ValidationFailed("the request needs at least one ISBN before it is submitted")
     # The ISBNs may have been taken by someone else since the draft was saved.
@@ -435,6 +445,12 @@ def cip_request_approve(*, request: CipRequest, user) -> CipRequest:
     request = _locked(request, user, (CipRequest.Status.IN_REVIEW,), "approve")
     if request.record_id is None:
         raise ValidationFailed(f"request {request.pk} has no catalogue record yet; save the record first")
+    # The record is built from the request when it is saved; a correction made after that is not in it yet, and
+    # the CIP block would print what the publisher has just corrected.
+    saved = request.events.filter(action=CipEvent.Action.RECORD).order_by("-id").values_list("id", flat=True).first()
+    if request.events.filter(action=CipEvent.Action.EDIT, id__gt=saved or 0).exists():
+        raise ValidationFailed(f"request {request.pk} was corrected by the publisher after its record was saved; "
+                               "save the record again, then approve")
     nbn = nbn_allocate(on=timezone.localdate())
     marc_record = record_marc(request.record)
     nbn_field_set(marc_record, nbn=nbn, source=settings.KITABKHANA.get("NBN_SOURCE_CODE", "nbir"))
@@ -465,7 +481,8 @@ def _copies_check(copies: list[dict], due: list[tuple[Institution, int]], alread
     counted: dict[int, int] = dict(already)
     conditions = set(DepositReceipt.Condition.values)
     for n, copy in enumerate(copies, start=1):
-        barcode = str(copy.get("barcode") or "").strip()
+        # Barcodes typed with Persian or Arabic-Indic digits are the same barcodes as their ASCII form.
+        barcode = str(copy.get("barcode") or "").strip().translate(_ASCII_DIGITS)
         code = str(copy.get("institution") or "").strip()
         condition = str(copy.get("condition") or DepositReceipt.Condition.GOOD).strip().lower()
         where = f"copy {n} ({barcode or 'no barcode'})"
@@ -660,7 +677,11 @@ def electronic_deposit_upload(
             with transaction.atomic():
                 deposit.save()
                 if request.medium == CipRequest.Medium.ELECTRONIC and request.status == CipRequest.Status.APPROVED:
-                    _electronic_title_deposited(request, deposit, user, published_on or timezone.localdate())
+                    # Unless the publisher says when it came out, an e-book came out when it said it would (or
+                    # today, if that is still to come): a file sent long after its date, maybe after claims, is
+                    # a late deposit, not a book published today and deposited on time.
+                    _electronic_title_deposited(request, deposit, user,
+                                                published_on or min(request.expected_date, timezone.localdate()))
                 _event(publisher=request.publisher, request=request, action=CipEvent.Action.FILE, user=user,
                        message=f"{name} ({kind.media_type}, {upload.size} bytes, sha256 {digest})")
         except BaseException:

@@ -237,6 +237,7 @@ def staff_request(request, request_id: int):
         **_detail_context(cip), "record_form": record_form, "return_form": ReturnForm(),
         "access_choices": ElectronicDeposit.Access.choices,
         "deposit_form": DepositForm(), "copies_due": selectors.copies_due(cip),
+        "copies_owed": selectors.copies_owed(cip) if cip.status == CipRequest.Status.DEPOSITED else [],
     })
 
 

@@ -10,12 +10,14 @@ import zipfile
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from fpdf import FPDF
 from pypdf import PdfReader, PdfWriter
 
 from kitabkhana.catalogue.selectors import record_marc
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.deposit import services
+from kitabkhana.deposit.compliance import Period, compliance_report
 from kitabkhana.deposit.files import FileRefused, file_identify
 from kitabkhana.deposit.models import CipEvent, CipRequest, ElectronicDeposit, ElectronicDepositRead
 from kitabkhana.deposit.tests.conftest import approved_request
@@ -149,6 +151,33 @@ def test_depositing_an_ebook_file_completes_the_deposit(ebook, publisher_user, f
     with pytest.raises(ValidationFailed, match="already deposited"):
         services.electronic_deposit_upload(request=ebook, upload=SimpleUploadedFile("again.pdf", data),
                                            user=publisher_user)
+
+
+@pytest.mark.django_db
+def test_an_ebook_file_sent_after_its_date_is_a_late_deposit(publisher, publisher_user, cataloguer_nl, request_fields,
+                                                           settings):
+    """Without a publication date given, an overdue e-book is published on its expected date, not on upload day."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.KITABKHANA = {**settings.KITABKHANA, "DEPOSIT_GRACE_DAYS": 60}
+    expected = timezone.localdate() - dt.timedelta(days=200)
+    cip = approved_request(publisher, publisher_user, cataloguer_nl, {
+        **request_fields, "medium": CipRequest.Medium.ELECTRONIC, "expected_date": expected})
+    assert [c.level for c in services.claims_send()] == ["first"]
+    services.electronic_deposit_upload(request=cip, upload=SimpleUploadedFile("book.pdf", _pdf(2)),
+                                       user=publisher_user)
+    cip.refresh_from_db()
+    assert cip.status == CipRequest.Status.DEPOSITED and cip.published_on == expected
+    report = compliance_report(period=Period.custom(expected, expected))
+    assert (report.total.due, report.total.on_time, report.total.late) == (1, 0, 1)
+
+    # An e-book sent before its expected date came out the day its file came.
+    early = approved_request(publisher, publisher_user, cataloguer_nl, {
+        **request_fields, "medium": CipRequest.Medium.ELECTRONIC, "isbns": ["978-964-5620-69-9"],
+        "expected_date": timezone.localdate() + dt.timedelta(days=30)})
+    services.electronic_deposit_upload(request=early, upload=SimpleUploadedFile("early.pdf", _pdf(3)),
+                                       user=publisher_user)
+    early.refresh_from_db()
+    assert early.published_on == timezone.localdate()
 
 
 @pytest.mark.django_db

@@ -79,6 +79,17 @@ def test_pending_publisher_cannot_request(request_fields):
         services.cip_request_create(publisher=publisher, user=None, **request_fields)
 
 
+def test_suspended_publisher_cannot_submit_its_drafts(publisher, publisher_user, supervisor, request_fields):
+    """A draft saved before the publisher was suspended does not reach the cataloguers' queue."""
+    cip = services.cip_request_create(publisher=publisher, user=publisher_user, **request_fields)
+    services.publisher_decide(publisher=publisher, user=supervisor, approve=False)
+    with pytest.raises(ValidationFailed, match="suspended"):
+        services.cip_request_submit(request=cip, user=publisher_user)
+    cip.refresh_from_db()
+    assert cip.status == CipRequest.Status.DRAFT
+    assert not cip.events.filter(action=CipEvent.Action.SUBMIT).exists()
+
+
 def test_only_supervisors_approve_publishers(cataloguer_nl):
     publisher = services.publisher_signup(name="New House", username="new", password="a-long-password-1")
     with pytest.raises(ValidationFailed, match="supervisor"):
@@ -117,6 +128,27 @@ def test_workflow_return_correct_resubmit_approve(publisher, publisher_user, cat
     assert returned.user == cataloguer_nl and returned.message == "The subtitle is misspelt."
     with pytest.raises(ValidationFailed, match="approved"):
         services.cip_request_update(request=cip, user=publisher_user, title="Changed after approval")
+
+
+def test_approval_waits_for_the_record_to_show_the_publishers_corrections(publisher, publisher_user, cataloguer_nl,
+                                                                           request_fields):
+    """A correction made after the record was saved must reach the record (and so the CIP block) before approval."""
+    cip = services.cip_request_create(publisher=publisher, user=publisher_user, **request_fields)
+    services.cip_request_submit(request=cip, user=publisher_user)
+    services.cip_request_assign(request=cip, user=cataloguer_nl)
+    services.cip_record_save(request=cip, user=cataloguer_nl, subjects=["ادبیات فارسی"], classification="8fa9.09")
+    services.cip_request_return(request=cip, user=cataloguer_nl, message="The title is misspelt.")
+    services.cip_request_update(request=cip, user=publisher_user, title="تاریخ ادبیات در ایران")
+    services.cip_request_submit(request=cip, user=publisher_user)
+    with pytest.raises(ValidationFailed, match="save the record again"):
+        services.cip_request_approve(request=cip, user=cataloguer_nl)
+    cip.refresh_from_db()
+    assert cip.status == CipRequest.Status.IN_REVIEW and cip.nbn == ""
+
+    services.cip_record_save(request=cip, user=cataloguer_nl, subjects=["ادبیات فارسی"], classification="8fa9.09")
+    cip = services.cip_request_approve(request=cip, user=cataloguer_nl)
+    assert record_marc(cip.record)["245"]["a"].startswith("تاریخ ادبیات در ایران")
+    assert "تاریخ ادبیات در ایران" in selectors.cip_block(request=cip, fmt="txt").decode()
 
 
 def test_record_is_prepublication_with_nbn(publisher, publisher_user, cataloguer_nl, request_fields, national):

@@ -98,3 +98,27 @@ def test_claims_run_on_a_schedule_inside_the_server(settings, publisher, publish
     assert list(Claim.objects.filter(request=cip).values_list("level", flat=True)) == [Claim.Level.FIRST]
     assert len(mail.outbox) == 1
     assert TaskRun.objects.filter(name="deposit.claims", status="done").exists()
+
+
+def test_after_a_first_delivery_the_block_stays_available_and_the_copies_owed_are_shown(
+        client, publisher, publisher_user, cataloguer_nl, national, request_fields):
+    cip = approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    services.deposit_receive(request=cip, copies=[{"barcode": "۱۲۳", "institution": national.code}], pages=300,
+                             dimensions="24 cm", published_on=dt.date(2026, 6, 1), user=cataloguer_nl)
+    # Persian digits are the same barcode as ASCII ones.
+    assert DepositReceipt.objects.get().barcode == "123"
+    with pytest.raises(ValidationFailed, match="barcode 123 is already used"):
+        services.deposit_receive(request=cip, copies=[{"barcode": "123", "institution": national.code}],
+                                 pages=300, dimensions="24 cm", published_on=dt.date(2026, 6, 1), user=cataloguer_nl)
+    client.force_login(cataloguer_nl)
+    page = client.get(f"/staff/cip/{cip.pk}/").content.decode()
+    assert "Copies still owed:" in page and f"{national.code} × 1" in page
+    client.force_login(publisher_user)
+    # A deposited title's publisher can still download its CIP block (for a reprint).
+    assert client.get(f"/publishers/requests/{cip.pk}/cip.txt").status_code == 200
+
+
+def test_publisher_sign_up_applies_the_password_rules():
+    with pytest.raises(ValidationFailed, match="too common"):
+        services.publisher_signup(name="X", username="x-house", password="password123")
+    assert not Publisher.objects.filter(name="X").exists()

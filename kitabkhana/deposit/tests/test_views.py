@@ -156,6 +156,14 @@ def test_expected_date_must_be_a_real_date(publisher_user):
     assert response.status_code == 400 and "1405-13-40 is not a valid date" in response.content.decode()
 
 
+def test_a_date_copied_from_persian_text_with_direction_marks_is_read(publisher_user):
+    """An RLM or LRM (invisible) around a pasted Solar Hijri date does not make it unreadable."""
+    response = _as(publisher_user).post(reverse("publishers:request-new"),
+                                        _form(expected_date="\u200f۱۴۰۵/۰۲/۲۰\u200e"))
+    assert response.status_code == 302
+    assert CipRequest.objects.get().expected_date.isoformat() == "2026-05-10"
+
+
 def test_signing_in_lands_a_publisher_at_the_portal_and_staff_at_the_staff_pages(publisher_user, cataloguer_nl):
     assert _as(publisher_user).get(reverse("accounts:home"))["Location"] == reverse("publishers:home")
     assert _as(cataloguer_nl).get(reverse("accounts:home"))["Location"] == reverse("catalogue:staff-home")
