@@ -1,10 +1,13 @@
-"""Writes for institutions and staff."""
+"""Writes for institutions, staff and registered readers."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from kitabkhana.accounts.models import Institution, InstitutionKind, Role, StaffProfile
@@ -47,3 +50,28 @@ def staff_user_create(
     )
     StaffProfile.objects.create(user=user, institution=institution, role=role)
     return user
+
+
+@transaction.atomic
+def reader_register(*, name: str, email: str, password: str) -> AbstractBaseUser:
+    """A registered reader: a Django user signed in by e-mail address, with no staff profile (so no staff role).
+
+    The e-mail address is the username (lower-cased, unique); the password must pass the site's validators.
+    """
+    email = email.strip().lower()
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed("give your name")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationFailed(f"{email!r} is not an e-mail address") from None
+    users = get_user_model().objects
+    if users.filter(username__iexact=email).exists() or users.filter(email__iexact=email).exists():
+        raise ValidationFailed("an account with this e-mail address already exists: sign in instead")
+    candidate = get_user_model()(username=email, email=email, first_name=name[:150])
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages)) from None
+    return users.create_user(username=email, email=email, password=password, first_name=name[:150])

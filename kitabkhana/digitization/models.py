@@ -9,6 +9,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ColourMode(models.TextChoices):
+    """What a line's scanners are set to deliver; automatic QA flags a page with less than that."""
+
+    COLOUR = "colour", _("Colour")
+    GREY = "grey", _("Greyscale")
+    BITONAL = "bitonal", _("Bitonal (black and white)")
+
+
 class Project(models.Model):
     """A digitization project (a line): a collection of items scanned together, published as one IIIF collection."""
 
@@ -18,6 +26,10 @@ class Project(models.Model):
     names = models.JSONField(default=dict, blank=True)
     institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="+")
     description = models.TextField(blank=True)
+    # The line's QA settings (docs/digitization.md): the colour mode its masters must have, and the least
+    # resolution a master may have, in pixels per inch of the original.
+    colour_mode = models.CharField(max_length=8, choices=ColourMode.choices, default=ColourMode.COLOUR)
+    min_dpi = models.PositiveIntegerField(default=300)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,6 +150,9 @@ class Page(models.Model):
     image = models.OneToOneField(DigitalImage, on_delete=models.PROTECT, related_name="page")
     # Where the page came from in the ingested folder (for QA messages).
     source_name = models.CharField(max_length=255, blank=True)
+    # The page's perceptual hash (kitabkhana.imaging.qa.fingerprint, hex; empty for a blank page): a later page
+    # is compared with it to find duplicates, also when an ingest is resumed.
+    fingerprint = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["item", "order"]
@@ -154,6 +169,7 @@ class QaFinding(models.Model):
     class Kind(models.TextChoices):
         UNREADABLE = "unreadable", _("Unreadable file")
         UNSUPPORTED = "unsupported", _("Unsupported format")
+        OVERSIZED = "oversized", _("Absurd dimensions (decompression bomb)")
         RESOLUTION = "resolution", _("Resolution too low")
         BLANK = "blank", _("Blank page")
         DUPLICATE = "duplicate", _("Duplicate page")

@@ -6,11 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
 from kitabkhana.accounts.selectors import in_reading_room, staff_role
 from kitabkhana.core.errors import NotFound
-from kitabkhana.digitization.models import Access, DigitalImage, DigitalItem
+from kitabkhana.digitization.models import (
+    Access,
+    AccessLogEntry,
+    Batch,
+    DigitalImage,
+    DigitalItem,
+    OcrPage,
+    Page,
+    Project,
+)
+from kitabkhana.imaging.ocr import Match, hocr_parse, page_find
+from kitabkhana.scripts.normalise import normalise, tokens
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,15 @@ def item_reading(item: DigitalItem, *, user, ip: str | None, today: dt.date | No
     return Reading(False, False, "library staff only")
 
 
+def item_embargoed(item: DigitalItem, today: dt.date | None = None) -> bool:
+    return item.embargo_until is not None and (today or timezone.localdate()) < item.embargo_until
+
+
+def item_open_to_all(item: DigitalItem) -> bool:
+    """Published, open and not embargoed: what shared caches may keep."""
+    return item.stage == DigitalItem.Stage.PUBLISHED and item.access == Access.OPEN and not item_embargoed(item)
+
+
 def image_get(*, identifier: str) -> DigitalImage:
     image = DigitalImage.objects.select_related("page__item").filter(identifier=identifier).first()
     if image is None:
@@ -68,3 +89,121 @@ def image_reading(image: DigitalImage, *, user, ip: str | None) -> Reading:
     """A page image follows its item's rule; a standalone image registered by staff is open."""
     item = image_item(image)
     return Reading(True, False) if item is None else item_reading(item, user=user, ip=ip)
+
+
+def record_digital_item(*, record_id: int, include_unpublished: bool = False) -> DigitalItem | None:
+    """The digitized item a record is read through: the latest published one when several projects digitized it.
+
+    With ``include_unpublished`` (staff previewing), the latest item at any stage when none is published yet.
+    """
+    items = DigitalItem.objects.filter(record_id=record_id).select_related("project__institution", "holding")
+    published = (items.filter(stage=DigitalItem.Stage.PUBLISHED)
+                 .annotate(published_at=Max("events__at", filter=Q(events__stage=DigitalItem.Stage.PUBLISHED)))
+                 .order_by(F("published_at").desc(nulls_last=True), "-id").first())
+    if published is not None or not include_unpublished:
+        return published
+    return items.order_by("-id").first()
+
+
+def project_get(*, code: str) -> Project:
+    project = Project.objects.select_related("institution").filter(code=code).first()
+    if project is None:
+        raise NotFound(f"no digitization project {code!r}")
+    return project
+
+
+def project_published_items(project: Project) -> QuerySet[DigitalItem]:
+    """A project's published items in catalogue order (what its IIIF collection lists, before the access rule)."""
+    return project.items.filter(stage=DigitalItem.Stage.PUBLISHED).select_related("record").order_by("id")
+
+
+def item_pages(item: DigitalItem) -> QuerySet[Page]:
+    return item.pages.select_related("image").prefetch_related("qa_findings").order_by("order")
+
+
+def item_access_log(item: DigitalItem, *, limit: int = 500) -> QuerySet[AccessLogEntry]:
+    return item.access_log.select_related("user")[:limit]
+
+
+# --- OCR: page text, search inside a book, character error rate ------------------------------------------------
+
+
+def ocr_fold(text: str) -> str:
+    """How OCR text and ground truth are compared: the catalogue's normalisation (letter variants, ZWNJ,
+    harakat, case) and white space as single spaces. What is left are the errors a reader or a search meets."""
+    return " ".join(normalise(text).split())
+
+
+def page_ocr_get(*, item: DigitalItem, order: int) -> OcrPage:
+    """The OCR of an item's page by its order; NotFound when the page does not exist or has no OCR yet."""
+    ocr = OcrPage.objects.select_related("page__image").filter(page__item=item, page__order=order).first()
+    if ocr is None:
+        raise NotFound(f"page {order} of item {item.pk} has no OCR")
+    return ocr
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """Query words found on a page: the page, and the words with their boxes in the page image's pixels."""
+
+    page: Page
+    match: Match
+
+
+@dataclass(frozen=True)
+class ItemSearch:
+    query: str
+    tokens: list[str]
+    hits: list[SearchHit]
+    truncated: bool  # more hits than ``limit``
+
+
+def item_search(*, item: DigitalItem, query: str, limit: int = 1000) -> ItemSearch:
+    """Search inside a book: the pages whose OCR has every query word, and where on them the words are.
+
+    Query and page text go through the catalogue's normalisation, so ``كتاب`` finds ``کتاب``. The query as a
+    phrase gives one hit per occurrence; otherwise every occurrence of a query word on a page with all of them
+    is a hit (``kitabkhana.imaging.ocr.page_find``). The database picks the pages (whole-word ``contains`` on
+    ``search_text``), so only their hOCR is read.
+    """
+    words = tokens(query)
+    if not words:
+        return ItemSearch(query, [], [], False)
+    pages = OcrPage.objects.filter(page__item=item).select_related("page")
+    for word in dict.fromkeys(words):
+        pages = pages.filter(search_text__contains=f" {word} ")
+    hits: list[SearchHit] = []
+    for ocr in pages.order_by("page__order").only("hocr", "page"):
+        for match in page_find(hocr_parse(ocr.hocr), words, tokenise=tokens):
+            if len(hits) >= limit:
+                return ItemSearch(query, words, hits, True)
+            hits.append(SearchHit(ocr.page, match))
+    return ItemSearch(query, words, hits, False)
+
+
+@dataclass(frozen=True)
+class PageCer:
+    page: Page
+    cer: float
+    length: int  # characters of the folded ground truth
+
+
+@dataclass(frozen=True)
+class BatchCer:
+    """Character error rate of a batch's pages with ground truth: the mean of the pages' rates, and the rate
+    over all their characters together (long pages weigh more)."""
+
+    pages: list[PageCer]
+    mean: float | None
+    overall: float | None
+
+
+def batch_cer(*, batch: Batch) -> BatchCer:
+    rows = (OcrPage.objects.filter(page__item__batch=batch, cer__isnull=False).exclude(ground_truth="")
+            .select_related("page__item").order_by("page__item_id", "page__order"))
+    pages = [PageCer(row.page, row.cer, len(ocr_fold(row.ground_truth))) for row in rows]
+    if not pages:
+        return BatchCer([], None, None)
+    characters = sum(p.length for p in pages)
+    overall = sum(p.cer * p.length for p in pages) / characters if characters else None
+    return BatchCer(pages, sum(p.cer for p in pages) / len(pages), overall)

@@ -84,6 +84,18 @@ def _for_serving(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
+def _pixels_check(master: Path | str) -> None:
+    """Decode every pixel once, failing on a truncated or damaged file: libvips would otherwise fill what is
+    missing with grey and keep going. A separate pass because an error raised inside the pyramid writer's
+    pipeline can crash libvips 8.14."""
+    try:
+        pyvips.Image.new_from_file(str(master), access="sequential", fail_on="truncated").avg()
+    except pyvips.Error as exc:
+        lines = [line.strip() for line in str(exc).strip().splitlines()]
+        detail = lines[-1] if lines else "unknown error"
+        raise ImageRefused(f"{Path(master).name}: truncated or damaged ({detail})") from None
+
+
 def pyramid_write(master: Path | str, out: Path | str) -> tuple[int, int]:
     """Write the tiled pyramidal TIFF of ``master`` to ``out`` (replacing it); return its width and height.
 
@@ -92,6 +104,7 @@ def pyramid_write(master: Path | str, out: Path | str) -> tuple[int, int]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
+    _pixels_check(master)
     try:
         image = _for_serving(pyvips.Image.new_from_file(str(master), access="sequential"))
         image.tiffsave(str(partial), tile=True, tile_width=TILE, tile_height=TILE, pyramid=True,

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils import timezone
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_GET
 
-from kitabkhana.accounts.selectors import can_catalogue
+from kitabkhana.accounts.selectors import can_catalogue, staff_role
 from kitabkhana.catalogue.search.base import QuerySyntaxError, SearchRequest
 from kitabkhana.catalogue.search_params import SORTS, search_request_from_params
 from kitabkhana.catalogue.selectors import (
@@ -24,6 +27,8 @@ from kitabkhana.catalogue.selectors import (
 from kitabkhana.catalogue.services.exporting import EXPORT_FORMATS, MEDIA_TYPES, record_serialise
 from kitabkhana.core.errors import NotFound
 from kitabkhana.deposit.selectors import record_open_files
+from kitabkhana.digitization.models import Access, DigitalItem
+from kitabkhana.digitization.selectors import item_pages, item_reading, record_digital_item
 from kitabkhana.opac import citations as cite
 from kitabkhana.opac.labels import bcp47, facet_label, facet_value_label, material_type_label
 from kitabkhana.union.selectors import cluster_display
@@ -139,6 +144,43 @@ def _record_or_404(record_id: int):
         raise Http404(str(exc)) from exc
 
 
+def _viewer_text() -> dict[str, str]:
+    """The viewer script's words, translated here so that the script carries none."""
+    return {"previous": gettext("Previous page"), "next": gettext("Next page"), "page": gettext("Page"),
+            "jpeg": gettext("Download this page (JPEG)"), "search": gettext("Search inside this book"),
+            "noHits": gettext("Not found in this book."), "searchFailed": gettext("The search did not work.")}
+
+
+# The viewer's script from npm (package.json); absent, the record page offers plain page links.
+VIEWER_SCRIPT = "vendor/openseadragon/openseadragon.min.js"
+
+
+def _digital(request: HttpRequest, record_id: int) -> dict | None:
+    """The digitized item shown on the record page, and whether this reader may read it (and if not, why).
+
+    The IIIF face serves the manifest, images and downloads under the same rule (``item_reading``); this page
+    only decides between the viewer and a message, and links to the face by URL name.
+    """
+    item = record_digital_item(record_id=record_id, include_unpublished=staff_role(request.user) is not None)
+    if item is None:
+        return None
+    reading = item_reading(item, user=request.user, ip=request.META.get("REMOTE_ADDR"))
+    if not reading.allowed and item.stage != DigitalItem.Stage.PUBLISHED:
+        return None
+    digital = {"item": item, "allowed": reading.allowed, "published": item.stage == DigitalItem.Stage.PUBLISHED,
+               "rtl": item.viewing_direction == "right-to-left"}
+    if reading.allowed:
+        pages = list(item_pages(item))
+        digital.update(pages=pages, text=_viewer_text(), viewer=finders.find(VIEWER_SCRIPT) is not None,
+                       downloadable=item.downloadable and bool(pages),
+                       max_pages=int(settings.KITABKHANA.get("IIIF_DOWNLOAD_MAX_PAGES", 200)))
+    elif item.embargo_until is not None and timezone.localdate() < item.embargo_until:
+        digital["refusal"] = "embargo"
+    else:
+        digital["refusal"] = {Access.REGISTERED: "registered", Access.ON_SITE: "on_site"}.get(item.access, "staff")
+    return digital
+
+
 @require_GET
 def record(request: HttpRequest, record_id: int) -> HttpResponse:
     view = record_view(_record_or_404(record_id))
@@ -162,6 +204,8 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
         "forthcoming": str(view.marc.leader)[17:18] == "8",
         # Deposited e-books readers may be offered (open, or in the reading rooms); staff-only files are not shown.
         "deposited_files": record_open_files(record_id=view.record.pk),
+        # The digitized book: the viewer for those who may read it, otherwise why not.
+        "digital": _digital(request, view.record.pk),
     })
 
 
