@@ -61,23 +61,8 @@ def cip_fonts() -> None:
 
 # --- page scans for the digitization tests ---------------------------------------------------------------------
 
-# Hafez, ghazal 1 (14th century, public domain), and the opening of Sa'di's Golestan (13th century, public
-# domain): the Persian text that rendered test pages carry, and so the ground truth OCR is measured against.
-PERSIAN_TEXT = (
-    "الا یا ایها الساقی ادر کاسا و ناولها\n"
-    "که عشق آسان نمود اول ولی افتاد مشکل‌ها\n"
-    "به بوی نافه‌ای کاخر صبا زان طره بگشاید\n"
-    "ز تاب جعد مشکینش چه خون افتاد در دل‌ها\n"
-    "منت خدای را عز و جل که طاعتش موجب قربت است\n"
-    "و به شکر اندرش مزید نعمت"
-)
-# The opening of Jane Austen's Pride and Prejudice (1813, public domain).
-ENGLISH_TEXT = (
-    "It is a truth universally acknowledged, that a single man in possession\n"
-    "of a good fortune, must be in want of a wife. However little known the\n"
-    "feelings or views of such a man may be on his first entering a neighbourhood,\n"
-    "this truth is so well fixed in the minds of the surrounding families."
-)
+# The public-domain texts rendered pages carry (kitabkhana/imaging/specimen.py), re-exported for tests.
+from kitabkhana.imaging.specimen import ENGLISH_TEXT, PERSIAN_TEXT  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")
@@ -88,31 +73,6 @@ def page_scan():
     the file (format from the suffix: .tif, .jpg, .png, .jp2) and returns the text on it (the OCR ground truth).
     Needs libvips (Debian libvips42) with Pango, which `.ci/run` installs.
     """
-    import pyvips
+    from kitabkhana.imaging.specimen import page_render
 
-    def make(path: Path, text: str = PERSIAN_TEXT, *, width: int = 2480, height: int = 3508, dpi: int = 300,
-             colour: bool = True, blank: bool = False) -> str:
-        rtl = any("\u0600" <= ch <= "\u06ff" for ch in text)
-        font = "Noto Naskh Arabic 16" if rtl else "Noto Serif 14"
-        paper = pyvips.Image.black(width, height).new_from_image([243, 238, 226] if colour else [240])
-        page = paper.cast("uchar")
-        if not blank:
-            ink = pyvips.Image.text(text, font=font, dpi=dpi, width=width - 2 * dpi // 2,
-                                    align="high" if rtl else "low", justify=False)
-            left = width - dpi // 2 - ink.width if rtl else dpi // 2
-            mask = ink.embed(max(0, left), dpi // 2, width, height)
-            ink_colour = [40, 32, 28] if colour else [30]
-            page = mask.ifthenelse(ink_colour, page, blend=True).cast("uchar")
-        page = page.copy(xres=dpi / 25.4, yres=dpi / 25.4)
-        suffix = Path(path).suffix.lower()
-        if suffix in (".tif", ".tiff"):
-            page.tiffsave(str(path), resunit="inch")
-        elif suffix in (".jpg", ".jpeg"):
-            page.jpegsave(str(path), Q=90)
-        elif suffix == ".jp2":
-            page.jp2ksave(str(path))
-        else:
-            page.pngsave(str(path))
-        return "" if blank else text
-
-    return make
+    return page_render

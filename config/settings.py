@@ -107,6 +107,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# The page viewer (OpenSeadragon) comes from npm (package.json; `make install` runs `npm ci`). Without it the
+# record page offers plain image links, so the directory is only added when it has been installed.
+_OPENSEADRAGON = BASE_DIR / "node_modules" / "openseadragon" / "build" / "openseadragon"
+STATICFILES_DIRS = [("vendor/openseadragon", _OPENSEADRAGON)] if _OPENSEADRAGON.is_dir() else []
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -133,6 +137,8 @@ KITABKHANA = {
     # Pre-publication cataloguing and legal deposit (docs/deposit.md).
     "NBN_PREFIX": "NB",
     "CIP_FRONT_MATTER_MAX_BYTES": 10 * 1024 * 1024,
+    # Pages per PDF download of a digitized item (docs/iiif.md).
+    "IIIF_DOWNLOAD_MAX_PAGES": 200,
 }
 
 # Mail (legal-deposit claims): SMTP when a host is configured; otherwise each message is written to a file
