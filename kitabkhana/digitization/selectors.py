@@ -207,3 +207,17 @@ def batch_cer(*, batch: Batch) -> BatchCer:
     characters = sum(p.length for p in pages)
     overall = sum(p.cer * p.length for p in pages) / characters if characters else None
     return BatchCer(pages, sum(p.cer for p in pages) / len(pages), overall)
+
+
+def ocr_text_of_records(record_ids: list[int]) -> dict[int, str]:
+    """The OCR text of the published books of these records (not staff-only ones): what the catalogue's search
+    index adds to a record's entry, so a book is found by the words inside it."""
+    texts: dict[int, list[str]] = {}
+    pages = (OcrPage.objects.filter(page__item__record_id__in=record_ids,
+                                    page__item__stage=DigitalItem.Stage.PUBLISHED)
+             .exclude(page__item__access=Access.STAFF)
+             .order_by("page__item__record_id", "page__item_id", "page__order")
+             .values_list("page__item__record_id", "text"))
+    for record_id, text in pages.iterator(chunk_size=500):
+        texts.setdefault(record_id, []).append(text)
+    return {record_id: " ".join(parts) for record_id, parts in texts.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db.models import Min
@@ -16,6 +16,26 @@ from kitabkhana.marc.writer import iso2709_to_record
 
 log = logging.getLogger(__name__)
 _CHUNK = 2000
+
+# Apps above the catalogue add words to a record's index entry (the OCR text of its digitized book) without
+# the catalogue knowing them: each source maps record ids to text.
+TextSource = Callable[[list[int]], dict[int, str]]
+_text_sources: list[TextSource] = []
+
+
+def index_text_source_register(source: TextSource) -> None:
+    """Add ``source(record_ids) -> {record_id: text}`` to what a record's entry is found by (once per source)."""
+    if source not in _text_sources:
+        _text_sources.append(source)
+
+
+def _extra_text(record_ids: list[int]) -> dict[int, str]:
+    extra: dict[int, str] = {}
+    for source in _text_sources:
+        for record_id, text in source(record_ids).items():
+            if text:
+                extra[record_id] = f"{extra[record_id]} {text}" if record_id in extra else text
+    return extra
 
 
 def search_backend() -> SearchBackend:
@@ -42,10 +62,13 @@ def index_document(*, record_id: int, kind: str, summary: RecordSummary, institu
     )
 
 
-def _document(record: Record) -> IndexDocument:
+def _document(record: Record, extra_text: str = "") -> IndexDocument:
     summary = summarise(iso2709_to_record(bytes(record.marc)), record.flavour)
     codes = sorted({record.institution.code, *(h.institution.code for h in record.holdings.all())})
-    return index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
+    document = index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
+    if extra_text:
+        document.text = f"{document.text} {extra_text}".strip()
+    return document
 
 
 def _cluster_document(primary: IndexDocument, others: list[IndexDocument]) -> IndexDocument:
@@ -77,9 +100,10 @@ def _index_changes(records: list[Record]) -> tuple[list[IndexDocument], set[int]
     docs: list[IndexDocument] = []
     remove: set[int] = set()
     clustered: dict[int, list[Record]] = {}
+    extra = _extra_text([r.pk for r in records if r.cluster_id is None]) if _text_sources else {}
     for record in records:
         if record.cluster_id is None:
-            docs.append(_document(record))
+            docs.append(_document(record, extra.get(record.pk, "")))
         else:
             clustered.setdefault(record.cluster_id, []).append(record)
     if clustered:
@@ -88,10 +112,11 @@ def _index_changes(records: list[Record]) -> tuple[list[IndexDocument], set[int]
         by_cluster: dict[int, list[Record]] = {}
         for member in members:
             by_cluster.setdefault(member.cluster_id, []).append(member)
+        member_extra = _extra_text([m.pk for group in by_cluster.values() for m in group]) if _text_sources else {}
         for cluster_id, group in by_cluster.items():
             primary_id = primaries[cluster_id]
             remove.update(m.pk for m in group if m.pk != primary_id)
-            member_docs = {m.pk: _document(m) for m in group}
+            member_docs = {m.pk: _document(m, member_extra.get(m.pk, "")) for m in group}
             primary = member_docs.pop(primary_id)
             docs.append(_cluster_document(primary, list(member_docs.values())) if member_docs else primary)
     return docs, remove

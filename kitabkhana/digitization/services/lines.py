@@ -17,6 +17,7 @@ from kitabkhana.accounts.selectors import staff_role
 from kitabkhana.catalogue.models import Holding, Record
 from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.digitization.models import Access, Batch, ColourMode, DigitalItem, Project, StageEvent
+from kitabkhana.digitization.services.indexing import item_record_reindex
 from kitabkhana.marc.derive import scripts_of
 
 Stage = DigitalItem.Stage
@@ -175,6 +176,8 @@ def item_stage_move(*, item: DigitalItem, stage: str, user, reason: str = "", ov
             reason = f"QA override ({blocking} blocking finding(s)): {reason}"
     DigitalItem.objects.filter(pk=current.pk).update(stage=stage)
     StageEvent.objects.create(item=current, stage=stage, user=user, reason=reason)
+    if Stage.PUBLISHED in (current.stage, stage):
+        item_record_reindex(current)  # its OCR text enters or leaves the catalogue's index
     item.refresh_from_db()
     return item
 

@@ -20,6 +20,7 @@ from kitabkhana.core.errors import ValidationFailed
 from kitabkhana.digitization.models import DigitalItem, OcrPage, Page
 from kitabkhana.digitization.selectors import ocr_fold
 from kitabkhana.digitization.services.images import image_path
+from kitabkhana.digitization.services.indexing import item_record_reindex
 from kitabkhana.imaging.ocr import (
     OcrFailed,
     cer,
@@ -114,6 +115,8 @@ def item_ocr(*, item: DigitalItem, pages: list[int] | None = None, force: bool =
             progress.advance(number, f"page {page.order} of {len(todo)}")
     if failed and not done and not skipped:
         raise OcrFailed(f"no page of item {item.pk} could be read: {failed[0]['error']}")
+    if done:
+        item_record_reindex(item)
     return {"item": item.pk, "languages": languages, "pages": len(todo), "done": done, "skipped": skipped,
             "failed": failed}
 

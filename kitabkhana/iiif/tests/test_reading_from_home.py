@@ -79,3 +79,26 @@ def test_a_folder_of_scans_becomes_a_book_read_searched_and_downloaded_from_home
     # Where downloads are not allowed, none is given.
     DigitalItem.objects.filter(pk=item.pk).update(downloadable=False)
     assert reader.get(f"/iiif/download/{record.pk}.pdf").status_code == 403
+
+
+def test_a_digitized_book_is_found_in_the_catalogue_by_the_words_inside_it(
+        tmp_path, page_scan, django_capture_on_commit_callbacks):
+    record = persian_record()
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    page_scan(folder / "1.tif", PERSIAN_TEXT, width=1600, height=2260, dpi=300)
+    call_command("digitization", "project", "add", "books", "--name", "Books", "--institution", "NL",
+                 stdout=io.StringIO())
+    reader = Client()
+    # "صبا" (musk) is on the page, not in the record.
+    assert f"/records/{record.pk}/" not in reader.get("/search/", {"q": "صبا"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("digitization", "ingest", str(folder), "--record", str(record.pk), "--project", "books",
+                     "--access", "open", "--publish", "--ocr", stdout=io.StringIO(), stderr=io.StringIO())
+    assert f"/records/{record.pk}/" in reader.get("/search/", {"q": "صبا"}).content.decode()
+    # Back to staff only: the words inside no longer find it.
+    item = DigitalItem.objects.get(record=record)
+    with django_capture_on_commit_callbacks(execute=True):
+        from kitabkhana.digitization.services.lines import item_stage_move
+        item_stage_move(item=item, stage=DigitalItem.Stage.QA, user=None, reason="page order wrong")
+    assert f"/records/{record.pk}/" not in reader.get("/search/", {"q": "صبا"}).content.decode()
