@@ -32,6 +32,7 @@ class Environment:
     smtp_password: str = ""
     smtp_tls: bool = True
     mail_from: str = "Kitabkhana <noreply@localhost>"
+    trusted_proxy: str = ""
 
 
 def read_environment(environ: dict[str, str] | None = None) -> Environment:
@@ -62,4 +63,6 @@ def read_environment(environ: dict[str, str] | None = None) -> Environment:
         smtp_password=env.get("KITABKHANA_SMTP_PASSWORD", ""),
         smtp_tls=env.get("KITABKHANA_SMTP_TLS", "1").strip().lower() in _TRUE,
         mail_from=env.get("KITABKHANA_MAIL_FROM", "Kitabkhana <noreply@localhost>"),
+        # The reverse proxy's address: its X-Forwarded-For becomes the reader's address (reading rooms).
+        trusted_proxy=env.get("KITABKHANA_TRUSTED_PROXY", ""),
     )

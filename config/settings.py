@@ -135,6 +135,7 @@ KITABKHANA = {
     # Match every arriving record against the union catalogue (docs/union-catalogue.md).
     "UNION_MATCHING": ENV.union_matching,
     # Pre-publication cataloguing and legal deposit (docs/deposit.md).
+    "TRUSTED_PROXY": ENV.trusted_proxy,
     "NBN_PREFIX": "NB",
     "CIP_FRONT_MATTER_MAX_BYTES": 10 * 1024 * 1024,
     # Pages per PDF download of a digitized item (docs/iiif.md).

@@ -57,3 +57,11 @@ class AccessForm(forms.Form):
         if not isinstance(value, list):
             raise forms.ValidationError(_("A list of ranges is expected."))
         return value
+
+
+class GroundTruthForm(forms.Form):
+    """What a page really says, typed by staff: the page's OCR is measured against it."""
+
+    page = forms.IntegerField(label=_("Page (order)"), min_value=1)
+    text = forms.CharField(label=_("Transcription of the page"), widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
+                           required=False, strip=True)

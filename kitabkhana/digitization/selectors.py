@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 
-from kitabkhana.accounts.selectors import in_reading_room, staff_role
+from kitabkhana.accounts.models import Role
+from kitabkhana.accounts.selectors import in_reading_room, staff_institution, staff_role
 from kitabkhana.core.errors import NotFound
 from kitabkhana.digitization.models import (
     Access,
@@ -121,6 +122,15 @@ def item_pages(item: DigitalItem) -> QuerySet[Page]:
     return item.pages.select_related("image").prefetch_related("qa_findings").order_by("order")
 
 
+def access_log_visible(item: DigitalItem, user) -> bool:
+    """Who may see who read an item: staff of the institution running its line, and supervisors/administrators."""
+    role = staff_role(user)
+    if role in {Role.SUPERVISOR, Role.ADMIN}:
+        return True
+    institution = staff_institution(user)
+    return role is not None and institution is not None and institution.pk == item.project.institution_id
+
+
 def item_access_log(item: DigitalItem, *, limit: int = 500) -> QuerySet[AccessLogEntry]:
     return item.access_log.select_related("user")[:limit]
 
@@ -207,6 +217,11 @@ def batch_cer(*, batch: Batch) -> BatchCer:
     characters = sum(p.length for p in pages)
     overall = sum(p.cer * p.length for p in pages) / characters if characters else None
     return BatchCer(pages, sum(p.cer for p in pages) / len(pages), overall)
+
+
+def item_ocr_pages(item: DigitalItem) -> QuerySet[OcrPage]:
+    """The OCR of an item's pages in reading order (confidence, and the error rate where there is ground truth)."""
+    return OcrPage.objects.filter(page__item=item).select_related("page").order_by("page__order")
 
 
 def ocr_text_of_records(record_ids: list[int]) -> dict[int, str]:

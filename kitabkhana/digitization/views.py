@@ -9,6 +9,7 @@ import json
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kitabkhana.accounts.decorators import cataloguer_required
@@ -18,8 +19,16 @@ from kitabkhana.catalogue.models import Holding
 from kitabkhana.catalogue.selectors import record_get
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.digitization import line_selectors
-from kitabkhana.digitization.forms import AccessForm, BatchForm, IngestForm, ItemAddForm, StageForm
+from kitabkhana.digitization.forms import (
+    AccessForm,
+    BatchForm,
+    GroundTruthForm,
+    IngestForm,
+    ItemAddForm,
+    StageForm,
+)
 from kitabkhana.digitization.models import DigitalItem, Project
+from kitabkhana.digitization.selectors import batch_cer, item_ocr_pages
 from kitabkhana.digitization.services.ingest import folder_check, ingest_roots
 from kitabkhana.digitization.services.lines import (
     MOVES,
@@ -29,6 +38,7 @@ from kitabkhana.digitization.services.lines import (
     item_add,
     item_stage_move,
 )
+from kitabkhana.digitization.services.ocr import ocr_ground_truth_set
 from kitabkhana.tasks.services import task_enqueue
 
 
@@ -70,6 +80,7 @@ def _project_page(request, project: Project, *, item_form=None, batch_form=None,
         "days": line_selectors.figures_per_day(project=project)[:60],
         "may_write": _may_write(request.user, project),
         "item_form": item_form or ItemAddForm(), "batch_form": batch_form or BatchForm(),
+        "batch_cers": [(batch, batch_cer(batch=batch)) for batch in project.batches.all()],
     }, status=status)
 
 
@@ -120,7 +131,8 @@ def item_add_view(request, code: str):
                   status=400 if request.method == "POST" else 200)
 
 
-def _item_page(request, item: DigitalItem, *, stage_form=None, access_form=None, status: int = 200):
+def _item_page(request, item: DigitalItem, *, stage_form=None, access_form=None, ground_truth_form=None,
+               status: int = 200):
     access_form = access_form or AccessForm(initial={
         "access": item.access, "embargo_until": item.embargo_until, "downloadable": item.downloadable,
         "rights": item.rights,
@@ -133,6 +145,8 @@ def _item_page(request, item: DigitalItem, *, stage_form=None, access_form=None,
         "moves": [DigitalItem.Stage(s) for s in MOVES[item.stage]],
         "may_write": _may_write(request.user, item.project),
         "stage_form": stage_form or StageForm(), "access_form": access_form,
+        "ground_truth_form": ground_truth_form or GroundTruthForm(),
+        "ocr_pages": item_ocr_pages(item),
     }, status=status)
 
 
@@ -192,3 +206,24 @@ def item_ingest(request, item_id: int):
             return redirect("tasks:detail", run_id=run.pk)
     return render(request, "digitization/ingest.html", {"item": item, "form": form, "roots": ingest_roots()},
                   status=400 if request.method == "POST" else 200)
+
+
+@cataloguer_required
+@require_POST
+def item_ground_truth(request, item_id: int):
+    """A page's transcription typed by staff: the page's character error rate is measured against it."""
+    item = _item_or_404(item_id)
+    _writable(request, item.project)
+    form = GroundTruthForm(request.POST)
+    if form.is_valid():
+        page = item.pages.filter(order=form.cleaned_data["page"]).first()
+        if page is None:
+            form.add_error("page", _("No page %(n)s in this item.") % {"n": form.cleaned_data["page"]})
+        else:
+            try:
+                ocr_ground_truth_set(page=page, text=form.cleaned_data["text"])
+            except ValidationFailed as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("digitization:item", item_id=item.pk)
+    return _item_page(request, item, ground_truth_form=form, status=400)

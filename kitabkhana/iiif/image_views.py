@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
+from contextlib import contextmanager
 from email.utils import format_datetime, parsedate_to_datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -64,6 +67,17 @@ def _method_refused() -> HttpResponse:
     response = _error(405, "the Image API answers GET, HEAD and OPTIONS")
     response["Allow"] = _ALLOWED
     return response
+
+
+# Renders at once per process: a large output (a rotated or upscaled page encoded as webp or gif) holds a
+# few hundred MB while it is encoded, so a burst of them waits here instead of exhausting memory.
+_render_slots = threading.BoundedSemaphore(int(settings.KITABKHANA.get("IIIF_RENDER_CONCURRENCY", 2)))
+
+
+@contextmanager
+def _render_slot():
+    with _render_slots:
+        yield
 
 
 class _Refused(Exception):
@@ -186,7 +200,8 @@ def image_request(request: HttpRequest, identifier: str, region: str, size: str,
         hit = data is not None
         if data is None:
             try:
-                data = image_render(image_path(image), req)
+                with _render_slot():
+                    data = image_render(image_path(image), req)
             except RenderFailed as exc:
                 logger.error("IIIF image %s could not be rendered: %s", image.identifier, exc)
                 return _error(500, f"image {image.identifier!r} could not be read; the library has been told")

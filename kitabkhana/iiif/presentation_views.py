@@ -19,6 +19,7 @@ from kitabkhana.accounts.selectors import staff_role
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.digitization.models import DigitalItem
 from kitabkhana.digitization.selectors import (
+    access_log_visible,
     item_access_log,
     item_open_to_all,
     item_pages,
@@ -124,4 +125,8 @@ def access_log(request: HttpRequest, record_id: int) -> HttpResponse:
             return redirect_to_login(request.get_full_path())
         return HttpResponse("library staff only", status=403, content_type="text/plain; charset=utf-8")
     item = record_item_or_404(request, record_id)
+    # Readers' names and addresses: the line's own institution and supervisors only.
+    if not access_log_visible(item, request.user):
+        return HttpResponse("the access log is kept for the staff of the institution running this line",
+                            status=403, content_type="text/plain; charset=utf-8")
     return render(request, "iiif/access_log.html", {"item": item, "entries": item_access_log(item)})

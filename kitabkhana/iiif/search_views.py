@@ -27,6 +27,7 @@ from kitabkhana.digitization.selectors import (
 )
 from kitabkhana.digitization.services.access import access_log_write
 from kitabkhana.iiif.access import base_url, canvas_url, client_ip, reading_refusal, record_item_or_404
+from kitabkhana.scripts.normalise import tokens
 
 CONTEXT = "http://iiif.io/api/search/2/context.json"
 MEDIA_TYPE = 'application/ld+json;profile="http://iiif.io/api/search/2/context.json"'
@@ -34,6 +35,9 @@ MEDIA_TYPE = 'application/ld+json;profile="http://iiif.io/api/search/2/context.j
 PAGE_SIZE = 100
 # Beyond this a query is too common to be useful as highlights; the total says "at least".
 MAX_HITS = 5000
+# Each distinct query word is one more condition on the pages' text: a reader's query has a few, while a
+# thousand made the database refuse the query (SQLite: "Expression tree is too large") and answered 500.
+MAX_QUERY_WORDS = 32
 # Parameters of the specification this service does not act on (they are echoed in ``ignored``).
 KNOWN = {"q", "page"}
 
@@ -122,8 +126,11 @@ def search(request: HttpRequest, record_id: int) -> HttpResponse:
             raise ValueError
     except ValueError:
         return _headers(JsonResponse({"error": "page: a positive whole number"}, status=400), item)
+    query = request.GET.get("q", "")
+    if len(set(tokens(query))) > MAX_QUERY_WORDS:
+        return _headers(JsonResponse({"error": f"q: at most {MAX_QUERY_WORDS} different words"}, status=400), item)
     ignored = sorted(name for name in request.GET if name not in KNOWN)
-    result = item_search(item=item, query=request.GET.get("q", ""), limit=MAX_HITS)
+    result = item_search(item=item, query=query, limit=MAX_HITS)
     if page > 1 and (page - 1) * PAGE_SIZE >= len(result.hits):
         return _headers(JsonResponse({"error": f"page {page}: past the last page of hits"}, status=404), item)
     document = search_document(result=result, base=base_url(request), record_id=record_id, page=page,

@@ -186,6 +186,21 @@ def _rotation(text: str) -> tuple[bool, float, str]:
     return m.group(1) == "!", value % 360, f"{m.group(1)}{number}"
 
 
+def _rotated_within(width: int, height: int, degrees: float, text: str, limits: ImageLimits) -> None:
+    """An arbitrary angle returns the rotated image's bounding box, up to twice the area of the size asked for:
+    that box, not only the size, must keep within the limits (a ``^max`` page at 45° in webp or gif, encoded
+    from one buffer, took over 2 GB)."""
+    if degrees % 90 == 0:
+        return
+    radians = math.radians(degrees)
+    cos, sin = abs(math.cos(radians)), abs(math.sin(radians))
+    box_w, box_h = math.ceil(width * cos + height * sin), math.ceil(width * sin + height * cos)
+    if box_w > limits.max_width or box_h > limits.max_height or box_w * box_h > limits.max_area:
+        raise _bad(f"rotation {text!r} of a {width} × {height} image comes to {box_w} × {box_h} pixels, beyond "
+                   f"this server's limits (maxWidth {limits.max_width}, maxHeight {limits.max_height}, maxArea "
+                   f"{limits.max_area}): ask for a smaller size")
+
+
 def _quality_format(text: str) -> tuple[str, str]:
     quality, dot, fmt = text.rpartition(".")
     if not dot or not quality:
@@ -210,6 +225,7 @@ def image_request_parse(region: str, size: str, rotation: str, quality_format: s
     x, y, w, h = _region(region, width, height)
     out_w, out_h, is_max = _size(size, w, h, limits)
     mirror, degrees, rotation_canonical = _rotation(rotation)
+    _rotated_within(out_w, out_h, degrees, rotation, limits)
     quality, fmt = _quality_format(quality_format)
     resolved = default_quality if quality == "default" else quality
 

@@ -284,6 +284,8 @@ def item_ingest_folder(item: DigitalItem, folder: Path | str, *, user, progress:
                     earlier.append((label, report.fingerprint))
         progress.advance(position, name)
 
+    # A file that failed and has since been taken out of the folder no longer holds the item back.
+    QaFinding.objects.filter(item=item, page=None).exclude(source_name__in=names).delete()
     # Pages whose file left the folder are kept (staff decide) after the others, in their old order.
     for extra, page in enumerate(item.pages.exclude(pk__in=placed).order_by("order"), start=len(files) + 1):
         Page.objects.filter(pk=page.pk).update(order=extra)

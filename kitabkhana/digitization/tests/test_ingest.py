@@ -180,6 +180,14 @@ def test_bad_files_become_blocking_findings_and_the_rest_ingests(item, catalogue
     assert not QaFinding.objects.filter(item=item, source_name="0003.tif").exists()
     assert QaFinding.objects.filter(item=item, source_name="0004.jpg").count() == 1  # not duplicated
 
+    # The text file and the GIF are taken out of the folder: what was found in them goes with them.
+    (folder / "0005.tif").unlink()
+    (folder / "0007.gif").unlink()
+    third = item_ingest_folder(item, folder, user=cataloguer)
+    assert set(QaFinding.objects.filter(item=item).values_list("source_name", flat=True)) == {
+        "0004.jpg", "0006.png", "0008.tif"}
+    assert third.blocking == 3
+
 
 def test_qa_findings_on_pages(item, cataloguer, page_scan, tmp_path):
     folder = tmp_path / "scans"

@@ -93,6 +93,9 @@ def test_requests_are_canonicalised(params, canonical):
     (("full", "!5000,5000", "0", "default.jpg"), 400, "upscale"),
     (("full", "^,20000", "0", "default.jpg"), 400, "limits"),
     (("full", "max", "361", "default.jpg"), 400, "0 to 360"),
+    # Within the limits as a size, but its bounding box at 45° is twice the area (memory ran past 2 GB).
+    (("full", "^max", "45", "default.webp"), 400, "comes to 9900 × 9900 pixels"),
+    (("full", "^max", "!22.5", "default.gif"), 400, "beyond this server's limits"),
     (("full", "max", "-90", "default.jpg"), 400, "rotation"),
     (("full", "max", "0", "sepia.jpg"), 400, "quality"),
     (("full", "max", "0", "default"), 400, "quality.format"),

@@ -38,6 +38,14 @@ def test_open_book_has_the_viewer_page_links_and_the_download_form(client, book,
         assert "vendor/openseadragon/openseadragon.min.js" in page and "iiif/viewer.js" in page
 
 
+def test_pages_are_offered_for_download_only_where_downloads_are_allowed(client, book):
+    """The viewer's "Download this page" follows the item's rights like the PDF form (viewer.js reads the flag)."""
+    assert 'data-downloadable="true"' in _page(client, book)
+    DigitalItem.objects.filter(pk=book.pk).update(downloadable=False)
+    page = _page(client, book)
+    assert 'data-downloadable="false"' in page and 'class="download-range"' not in page
+
+
 def test_without_openseadragon_the_page_keeps_plain_links(client, book, settings):
     settings.STATICFILES_DIRS = []  # as on a machine where `npm ci` did not run
     page = _page(client, book)
@@ -74,3 +82,25 @@ def test_registered_reader_opens_a_book_for_registered_readers(client, page_scan
     assert response["Location"] == record_page
     assert 'id="page-viewer"' in client.get(record_page).content.decode()
     assert client.get(f"/iiif/manifest/{item.record_id}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_access_log_is_for_the_lines_institution_and_supervisors(client, tmp_path, page_scan):
+    from kitabkhana.accounts.models import InstitutionKind, Role
+    from kitabkhana.accounts.services import institution_create, institution_default, staff_user_create
+    from kitabkhana.digitization.models import Access
+    from kitabkhana.iiif.tests.books import digitize, persian_record
+
+    record = persian_record()
+    digitize(record, page_scan, tmp_path / "book", pages=1, access=Access.REGISTERED)
+    other = institution_create(code="IR-TBZ", name="Tabriz", kind=InstitutionKind.PROVINCIAL)
+    outsider = staff_user_create(username="tbz", password="a-long-password-1", institution=other,
+                                 role=Role.CATALOGUER)
+    insider = staff_user_create(username="nl", password="a-long-password-1", institution=institution_default(),
+                                role=Role.CATALOGUER)
+    boss = staff_user_create(username="boss", password="a-long-password-1", institution=other,
+                             role=Role.SUPERVISOR)
+    url = f"/iiif/access-log/{record.pk}/"
+    for user, status in ((outsider, 403), (insider, 200), (boss, 200)):
+        client.force_login(user)
+        assert client.get(url).status_code == status

@@ -91,6 +91,10 @@ def test_no_hits_and_bad_pages(client, book):
     assert client.get(_url(book, "عشق", page="x")).status_code == 400
     assert client.get(_url(book, "عشق", page=2)).status_code == 404
     assert client.get("/iiif/search/999999?q=x").status_code == 404
+    # A query of a thousand different words is refused, not handed to the database (which answered 500).
+    many = client.get(_url(book, "+".join(f"w{n}" for n in range(1000))))
+    assert many.status_code == 400 and "at most 32" in many.json()["error"]
+    assert client.get(_url(book, "+".join(["عشق"] * 100))).status_code == 200  # repeated words count once
 
 
 def test_page_text_and_hocr_are_served(client, book):

@@ -32,4 +32,11 @@ class Command(BaseCommand):
 
         serving_started.send(sender=self.__class__)
         self.stdout.write(f"Kitabkhana serving on http://{host}:{port}/ (Ctrl-C to stop)")
-        serve(application, host=host, port=port, threads=threads, ident="kitabkhana")
+        from django.conf import settings
+
+        proxy = settings.KITABKHANA.get("TRUSTED_PROXY", "")
+        # Behind a reverse proxy the reader's address (reading-room rules, access logs) is in X-Forwarded-For;
+        # waitress takes it from that proxy only and drops the header from anyone else.
+        forwarding = ({"trusted_proxy": proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                       "clear_untrusted_proxy_headers": True} if proxy else {})
+        serve(application, host=host, port=port, threads=threads, ident="kitabkhana", **forwarding)

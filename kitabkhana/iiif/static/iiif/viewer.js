@@ -10,6 +10,8 @@
   }
   var text = JSON.parse(document.getElementById("viewer-text").textContent);
   var rtl = root.getAttribute("data-direction") === "right-to-left";
+  // A page is offered for download only where the item's rights allow downloads (as the PDF form is).
+  var downloadable = root.getAttribute("data-downloadable") === "true";
   var language = (document.documentElement.lang || "en").split("-")[0];
 
   function pick(map) {
@@ -50,7 +52,8 @@
       choose.appendChild(make("option", { value: String(index) }, text.page + " " + (pick(canvas.label) || index + 1)));
     });
     var jpeg = make("a", { "class": "viewer-jpeg", download: "" }, text.jpeg);
-    if (rtl) { bar.append(next, choose, previous, jpeg); } else { bar.append(previous, choose, next, jpeg); }
+    if (rtl) { bar.append(next, choose, previous); } else { bar.append(previous, choose, next); }
+    if (downloadable) { bar.append(jpeg); }
     var stage = make("div", { "class": "viewer-stage", tabindex: "0", "aria-label": pick(manifest.label) });
     var status = make("p", { "class": "visually-hidden", "aria-live": "polite" });
     root.insertBefore(bar, root.firstChild);
