@@ -14,6 +14,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -144,16 +145,27 @@ def image_base(request: HttpRequest, identifier: str) -> HttpResponse:
     return _cors(response)
 
 
-def image_information(request: HttpRequest, identifier: str) -> HttpResponse:
+def _image_view(view):
+    """Answer CORS preflights and refuse other methods than GET and HEAD, then give the view the image the
+    reader may see (and whether it is restricted), or the refusal."""
+    @wraps(view)
+    def wrapped(request: HttpRequest, identifier: str, *args, **kwargs) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return _preflight()
+        if request.method not in ("GET", "HEAD"):
+            return _method_refused()
+        try:
+            image, restricted = _image_for(request, identifier)
+        except _Refused as refused:
+            return refused.response
+        return view(request, image, restricted, *args, **kwargs)
+
+    return wrapped
+
+
+@_image_view
+def image_information(request: HttpRequest, image: DigitalImage, restricted: bool) -> HttpResponse:
     """info.json: as application/ld+json with the context profile when asked for, else application/json."""
-    if request.method == "OPTIONS":
-        return _preflight()
-    if request.method not in ("GET", "HEAD"):
-        return _method_refused()
-    try:
-        image, restricted = _image_for(request, identifier)
-    except _Refused as refused:
-        return refused.response
     base = request.build_absolute_uri(reverse("iiif:image-base", args=[image.identifier]))
     item = image_item(image)
     document = image_info(id=base, width=image.width, height=image.height, rights=item.rights if item else "")
@@ -174,17 +186,10 @@ def image_information(request: HttpRequest, identifier: str) -> HttpResponse:
     return _cors(response)
 
 
-def image_request(request: HttpRequest, identifier: str, region: str, size: str, rotation: str,
-                  quality_format: str) -> HttpResponse:
+@_image_view
+def image_request(request: HttpRequest, image: DigitalImage, restricted: bool, region: str, size: str,
+                  rotation: str, quality_format: str) -> HttpResponse:
     """An image: checked (400/501 before any pixel), served from the derivative cache or rendered."""
-    if request.method == "OPTIONS":
-        return _preflight()
-    if request.method not in ("GET", "HEAD"):
-        return _method_refused()
-    try:
-        image, restricted = _image_for(request, identifier)
-    except _Refused as refused:
-        return refused.response
     try:
         req = image_request_parse(region, size, rotation, quality_format, width=image.width, height=image.height)
     except ImageApiError as exc:
