@@ -204,6 +204,14 @@ class DepositWithoutCipForm(_TitleForm, DepositForm):
                    "copies", "pages", "dimensions", "published_on"]
 
 
+class FurtherCopiesForm(forms.Form):
+    """Later copies of a title deposited without CIP, one per line ``barcode | institution code | condition``."""
+
+    record_id = forms.IntegerField(label=_("Record id of the title deposited without CIP"), min_value=1)
+    copies = DepositForm.base_fields["copies"]
+    clean_copies = DepositForm.clean_copies
+
+
 class ElectronicDepositForm(forms.Form):
     file = forms.FileField(label=_("The book as PDF or EPUB"))
     published_on = forms.CharField(label=_("Publication date (1405-02-20 or 2026-05-10); default the expected "

@@ -630,6 +630,33 @@ def deposit_receive_without_cip(
     return receipts
 
 
+@transaction.atomic
+def deposit_receive_further(*, record_id: int, copies: list[dict], user,
+                            received_on: dt.date | None = None) -> list[DepositReceipt]:
+    """Later copies of a title deposited without CIP (e.g. the provincial centre's copy arriving after the
+    national library's): checked against the copies still due under the rules, as a first delivery is."""
+    if staff_institution(user) is None:
+        raise ValidationFailed("registering a deposit needs a staff user of an institution")
+    earlier = list(DepositReceipt.objects.select_for_update().filter(record_id=record_id, request__isnull=True)
+                   .select_related("publisher", "record"))
+    if not earlier:
+        raise ValidationFailed(f"record {record_id} was not deposited without CIP; the copies of a CIP title are "
+                               "registered on its request page")
+    publisher, record = earlier[0].publisher, earlier[0].record
+    already: dict[int, int] = {}
+    for receipt in earlier:
+        already[receipt.institution_id] = already.get(receipt.institution_id, 0) + 1
+    due = copies_due(DepositTitle(material_type="book", country=publisher.country, city=publisher.city))
+    resolved = _copies_check(copies, due, already)
+    receipts = _receipts_write(record=record, request=None, publisher=publisher, copies=resolved, user=user,
+                               received_on=received_on or timezone.localdate(),
+                               note="legal deposit without CIP, further copies")
+    _event(publisher=publisher, action=CipEvent.Action.DEPOSIT, user=user,
+           message=f"record {record.pk} without CIP, further copies: "
+                   + ", ".join(f"{c['institution'].code} {c['barcode']}" for c in resolved))
+    return receipts
+
+
 # --- electronic deposit -------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("publishers/<int:publisher_id>/", views.staff_publisher, name="publisher"),
     path("publishers/<int:publisher_id>/decide/", views.publisher_decide, name="publisher-decide"),
     path("deposit/", views.staff_deposit_without_cip, name="deposit-without-cip"),
+    path("deposit/further/", views.staff_deposit_further, name="deposit-further"),
     path("files/<int:file_id>/access/", views.staff_file_access, name="file-access"),
     path("<int:request_id>/", views.staff_request, name="request"),
     path("<int:request_id>/assign/", views.staff_assign, name="assign"),

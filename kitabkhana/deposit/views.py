@@ -26,6 +26,7 @@ from kitabkhana.deposit.forms import (
     DepositWithoutCipForm,
     ElectronicDepositForm,
     FileAccessForm,
+    FurtherCopiesForm,
     PrefixesForm,
     PublisherProfileForm,
     PublisherSignupForm,
@@ -361,7 +362,25 @@ def staff_deposit_without_cip(request):
         else:
             messages.success(request, _("Deposit registered."))
             return redirect("opac:record", record_id=receipts[0].record_id)
-    return render(request, "deposit/deposit_without_cip.html", {"form": form},
+    return render(request, "deposit/deposit_without_cip.html", {"form": form, "further_form": FurtherCopiesForm()},
+                  status=400 if request.method == "POST" else 200)
+
+
+@cataloguer_required
+def staff_deposit_further(request):
+    form = FurtherCopiesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.deposit_receive_further(record_id=form.cleaned_data["record_id"],
+                                             copies=form.cleaned_data["copies"], user=request.user)
+        except ValidationFailed as exc:
+            for message in exc.messages or [str(exc)]:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Deposit registered."))
+            return redirect("opac:record", record_id=form.cleaned_data["record_id"])
+    return render(request, "deposit/deposit_without_cip.html", {"form": DepositWithoutCipForm(),
+                                                                 "further_form": form},
                   status=400 if request.method == "POST" else 200)
 
 

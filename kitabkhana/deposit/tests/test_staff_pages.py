@@ -122,3 +122,28 @@ def test_publisher_sign_up_applies_the_password_rules():
     with pytest.raises(ValidationFailed, match="too common"):
         services.publisher_signup(name="X", username="x-house", password="password123")
     assert not Publisher.objects.filter(name="X").exists()
+
+
+def test_further_copies_of_a_title_deposited_without_cip(client, cataloguer_nl, cataloguer_isf, publisher, national,
+                                                         provincial):
+    from kitabkhana.deposit.models import DepositRule, DepositRuleShare
+
+    rule = DepositRule.objects.create(name="Default", is_default=True)
+    DepositRuleShare.objects.create(rule=rule, institution=national, copies=1)
+    DepositRuleShare.objects.create(rule=rule, institution=provincial, copies=1)
+    [first] = services.deposit_receive_without_cip(
+        publisher=publisher, title="دیوان حافظ", isbns=[ISBN_B], pages=512, dimensions="22 cm",
+        published_on=dt.date(2026, 6, 1), user=cataloguer_nl, copies=[{"barcode": "NL-1", "institution": "NL"}])
+    # The provincial centre's copy arrives later and is registered by its own cataloguer.
+    client.force_login(cataloguer_isf)
+    response = client.post("/staff/cip/deposit/further/", {"record_id": first.record_id,
+                                                             "copies": "ISF-1 | IR-ISF"})
+    assert response.status_code == 302
+    assert sorted(DepositReceipt.objects.values_list("barcode", flat=True)) == ["ISF-1", "NL-1"]
+    assert Holding.objects.filter(record_id=first.record_id, institution=provincial, barcode="ISF-1").exists()
+    # Nothing more is due to anyone; and a CIP title's record is refused here.
+    response = client.post("/staff/cip/deposit/further/", {"record_id": first.record_id, "copies": "NL-2 | NL"})
+    assert response.status_code == 400 and "only 1 copy due to NL" in response.content.decode()
+    with pytest.raises(ValidationFailed, match="was not deposited without CIP"):
+        services.deposit_receive_further(record_id=999999, copies=[{"barcode": "X", "institution": "NL"}],
+                                         user=cataloguer_nl)
