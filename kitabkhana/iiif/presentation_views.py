@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from kitabkhana.accounts.selectors import staff_role
 from kitabkhana.core.errors import NotFound, ValidationFailed
@@ -51,7 +51,7 @@ def download_url(request: HttpRequest, item: DigitalItem, page_count: int) -> st
     return f"{url}?from=1&to={limit}" if page_count > limit else url
 
 
-@require_GET
+@require_safe
 def manifest(request: HttpRequest, record_id: int) -> HttpResponse:
     item = record_item_or_404(request, record_id)
     reading = item_reading(item, user=request.user, ip=client_ip(request))
@@ -73,7 +73,7 @@ def manifest(request: HttpRequest, record_id: int) -> HttpResponse:
     return _json(request, document, public=item_open_to_all(item))
 
 
-@require_GET
+@require_safe
 def collection(request: HttpRequest, project_code: str) -> HttpResponse:
     try:
         project = project_get(code=project_code)
@@ -91,7 +91,7 @@ def collection(request: HttpRequest, project_code: str) -> HttpResponse:
     return _json(request, document, public=all(item_open_to_all(item) for item in items))
 
 
-@require_GET
+@require_safe
 def download(request: HttpRequest, record_id: int) -> HttpResponse:
     item = record_item_or_404(request, record_id)
     reading = item_reading(item, user=request.user, ip=client_ip(request))
@@ -117,7 +117,7 @@ def download(request: HttpRequest, record_id: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def access_log(request: HttpRequest, record_id: int) -> HttpResponse:
     """Staff: who read the restricted digitized item of a record, from where, what, and when."""
     if staff_role(request.user) is None:

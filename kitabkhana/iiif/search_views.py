@@ -13,7 +13,7 @@ import json
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from kitabkhana.core.errors import NotFound
 from kitabkhana.digitization.models import DigitalItem
@@ -115,7 +115,7 @@ def search_document(*, result: ItemSearch, base: str, record_id: int, page: int,
     return document
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest, record_id: int) -> HttpResponse:
     item, reading = _reading(request, record_id)
     if not reading.allowed:
@@ -141,7 +141,7 @@ def search(request: HttpRequest, record_id: int) -> HttpResponse:
     return _headers(response, item)
 
 
-@require_GET
+@require_safe
 def page_text(request: HttpRequest, record_id: int, order: int, fmt: str) -> HttpResponse:
     """A page's OCR as plain text (``.txt``) or as tesseract's hOCR with boxes in the page image's pixels."""
     item, reading = _reading(request, record_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from pathlib import Path
 
 from django.conf import settings
@@ -57,14 +58,18 @@ def image_register(*, source: Path | str, identifier: str) -> DigitalImage:
     except ImageRefused as exc:
         raise ValidationFailed(str(exc)) from None
     shard = hashlib.sha1(identifier.encode()).hexdigest()[:2]
-    master = image_store_dir() / "masters" / shard / f"{identifier}.{_EXTENSIONS[info.format]}"
-    pyramid = image_store_dir() / "pyramids" / shard / f"{identifier}.tif"
+    # Each registration writes files of its own name: two registering one identifier at once cannot remove
+    # each other's files when the loser's insert fails on the unique identifier.
+    own = f"{identifier}.{secrets.token_hex(4)}"
+    master = image_store_dir() / "masters" / shard / f"{own}.{_EXTENSIONS[info.format]}"
+    pyramid = image_store_dir() / "pyramids" / shard / f"{own}.tif"
     try:
         sha256 = _copy_with_checksum(source, master)
         try:
             width, height = pyramid_write(master, pyramid)
         except ImageRefused as exc:
-            raise ValidationFailed(str(exc)) from None
+            # The message names the kept copy; say it of the file the user gave.
+            raise ValidationFailed(str(exc).replace(master.name, source.name)) from None
         with transaction.atomic():
             return DigitalImage.objects.create(
                 identifier=identifier, master_path=str(master.relative_to(settings.KITABKHANA["DATA_DIR"])),

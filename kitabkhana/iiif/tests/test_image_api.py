@@ -351,3 +351,29 @@ def test_add_image_command(page_scan, tmp_path, capsys):
     with pytest.raises(CommandError, match="identifier"):
         call_command("iiif", "add-image", str(source), "--identifier", "../etc")
     assert Path(image.pyramid_path).parts[0] == "iiif"
+
+
+def test_a_registration_losing_the_race_for_an_identifier_leaves_the_winners_files(page_scan, tmp_path, data_dir,
+                                                                                  monkeypatch):
+    from django.db import IntegrityError
+
+    from kitabkhana.digitization.services import images
+
+    source = tmp_path / "page.png"
+    page_scan(source, ENGLISH_TEXT, width=600, height=800)
+    winner = image_register(source=source, identifier="race-1")
+    # The loser checked for the identifier before the winner committed, so it writes its files and then
+    # fails on the unique identifier.
+    monkeypatch.setattr(images, "identifier_check", lambda identifier: identifier)
+    real_filter = DigitalImage.objects.filter
+
+    class NotYet:
+        def exists(self):
+            return False
+
+    monkeypatch.setattr(DigitalImage.objects, "filter",
+                        lambda *a, **k: NotYet() if k == {"identifier": "race-1"} else real_filter(*a, **k))
+    with pytest.raises(IntegrityError):
+        image_register(source=source, identifier="race-1")
+    assert images.image_path(winner).is_file() and images.image_path(winner, "master").is_file()
+    assert len([p for p in (data_dir / "iiif").rglob("*") if p.is_file()]) == 2
