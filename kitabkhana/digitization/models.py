@@ -124,6 +124,22 @@ class StageEvent(models.Model):
         return f"{self.item_id} → {self.stage}"
 
 
+class AccessChange(models.Model):
+    """A change to who may read an item (access rule, embargo, downloads, rights): who, when, from what to what."""
+
+    item = models.ForeignKey(DigitalItem, on_delete=models.CASCADE, related_name="access_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    changes = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.changes[:60]}"
+
+
 class DigitalImage(models.Model):
     """An image served by the IIIF Image API: its master kept untouched with its checksum, and the tiled
     pyramidal TIFF made from it once. Paths are relative to the data directory."""

@@ -146,7 +146,7 @@ def _item_page(request, item: DigitalItem, *, stage_form=None, access_form=None,
         "may_write": _may_write(request.user, item.project),
         "stage_form": stage_form or StageForm(), "access_form": access_form,
         "ground_truth_form": ground_truth_form or GroundTruthForm(),
-        "ocr_pages": item_ocr_pages(item),
+        "ocr_pages": item_ocr_pages(item), "access_changes": item.access_changes.select_related("user"),
     }, status=status)
 
 
@@ -180,7 +180,7 @@ def item_access(request, item_id: int):
     form = AccessForm(request.POST)
     if form.is_valid():
         try:
-            item_access_update(item=item, **form.cleaned_data)
+            item_access_update(item=item, user=request.user, **form.cleaned_data)
         except ValidationFailed as exc:
             form.add_error(None, str(exc))
         else:

@@ -16,7 +16,15 @@ from kitabkhana.accounts.models import Institution, Role
 from kitabkhana.accounts.selectors import staff_role
 from kitabkhana.catalogue.models import Holding, Record
 from kitabkhana.core.errors import ValidationFailed
-from kitabkhana.digitization.models import Access, Batch, ColourMode, DigitalItem, Project, StageEvent
+from kitabkhana.digitization.models import (
+    Access,
+    AccessChange,
+    Batch,
+    ColourMode,
+    DigitalItem,
+    Project,
+    StageEvent,
+)
 from kitabkhana.digitization.services.indexing import item_record_reindex
 from kitabkhana.marc.derive import scripts_of
 
@@ -184,18 +192,29 @@ def item_stage_move(*, item: DigitalItem, stage: str, user, reason: str = "", ov
 
 @transaction.atomic
 def item_access_update(*, item: DigitalItem, access: str, embargo_until: dt.date | None, downloadable: bool,
-                       rights: str, structure: list | None = None) -> DigitalItem:
-    """Who may read the item, until when it is embargoed, whether it may be downloaded, its rights and ranges."""
+                       rights: str, structure: list | None = None, user=None) -> DigitalItem:
+    """Who may read the item, until when it is embargoed, whether it may be downloaded, its rights and ranges.
+
+    What changed in who may read it is recorded (``AccessChange``: who, when, before → after).
+    """
     _access_check(access=access, rights=rights, embargo_until=embargo_until)
-    item.access = access
-    item.embargo_until = embargo_until
-    item.downloadable = downloadable
-    item.rights = rights
-    fields = ["access", "embargo_until", "downloadable", "rights", "updated_at"]
+    wanted = {"access": access, "embargo_until": embargo_until, "downloadable": downloadable, "rights": rights}
+    def shown(value) -> str:
+        return "—" if value in (None, "") else str(value)
+
+    changed = [f"{name}: {shown(getattr(item, name))} → {shown(value)}" for name, value in wanted.items()
+               if getattr(item, name) != value]
+    for name, value in wanted.items():
+        setattr(item, name, value)
+    fields = [*wanted, "updated_at"]
     if structure is not None:
         item.structure = _structure_check(structure)
         fields.append("structure")
     item.save(update_fields=fields)
+    if changed:
+        AccessChange.objects.create(item=item, user=user, changes="; ".join(changed))
+        if item.stage == Stage.PUBLISHED:
+            item_record_reindex(item)  # staff-only books' text leaves the catalogue's index, others' enters it
     return item
 
 

@@ -36,3 +36,20 @@ def test_ground_truth_typed_on_the_item_page_gives_the_pages_and_the_batchs_erro
     # A page that does not exist is named.
     response = client.post(f"/staff/digitization/items/{item.pk}/ground-truth/", {"page": 9, "text": "x"})
     assert response.status_code == 400 and "No page 9" in response.content.decode()
+
+
+def test_changes_to_who_may_read_an_item_are_recorded(client, cataloguer, tmp_path, page_scan, data_dir):  # noqa: F811
+    item = make_book(tmp_path, page_scan, texts=["\n".join(PERSIAN_TEXT.split("\n")[:2])])
+    response = client.post(f"/staff/digitization/items/{item.pk}/access/", {
+        "access": "registered", "embargo_until": "2030-01-01", "downloadable": "", "rights": "", "structure": ""})
+    assert response.status_code == 302
+    [change] = item.access_changes.all()
+    assert change.user == cataloguer
+    assert "access: open → registered" in change.changes and "embargo_until: — → 2030-01-01" in change.changes
+    assert "downloadable: True → False" in change.changes
+    page = client.get(f"/staff/digitization/items/{item.pk}/").content.decode()
+    assert "Changes to who may read it" in page and "open → registered" in page
+    # Saving the same settings again records nothing.
+    client.post(f"/staff/digitization/items/{item.pk}/access/", {
+        "access": "registered", "embargo_until": "2030-01-01", "downloadable": "", "rights": "", "structure": ""})
+    assert item.access_changes.count() == 1
