@@ -39,3 +39,28 @@ def cataloguer(client):
                              role=Role.CATALOGUER)
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def wait_for():
+    """``wait_for(predicate, timeout=20)``: poll until the predicate holds, for tests of background threads.
+
+    On SQLite's in-memory test database a read can meet a table another thread is writing ("database table is
+    locked"); that is a moment to poll again, not a failure.
+    """
+    import time
+
+    from django.db import OperationalError
+
+    def wait(predicate, timeout: float = 20) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if predicate():
+                    return True
+            except OperationalError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    return wait

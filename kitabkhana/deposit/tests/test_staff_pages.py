@@ -77,7 +77,7 @@ def test_another_publisher_cannot_edit_this_one(publisher, other_publisher):
 
 @pytest.mark.django_db(transaction=True)
 def test_claims_run_on_a_schedule_inside_the_server(settings, publisher, publisher_user, cataloguer_nl,
-                                                    request_fields):
+                                                    request_fields, wait_for):
     """serving_started starts the scheduler; its claims job queues one deposit.claims task, which claims."""
     from kitabkhana.core.signals import serving_started
     from kitabkhana.tasks import scheduler
@@ -89,9 +89,7 @@ def test_claims_run_on_a_schedule_inside_the_server(settings, publisher, publish
     settings.KITABKHANA = {**settings.KITABKHANA, "DEPOSIT_CLAIMS_SCHEDULE": True, "DEPOSIT_CLAIMS_INTERVAL": 0.05}
     try:
         serving_started.send(sender=None)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not Claim.objects.filter(request=cip).exists():
-            time.sleep(0.05)
+        wait_for(lambda: Claim.objects.filter(request=cip).exists())
         time.sleep(0.3)  # more ticks: the first claim is not sent twice, the second is not due yet
     finally:
         scheduler.scheduler_stop()

@@ -170,7 +170,7 @@ def test_staff_add_harvest_now_and_run_detail(client, cataloguer, slsp_provider,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(settings, slsp_provider):
+def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(settings, slsp_provider, wait_for):
     """serving_started starts one scheduler thread; it queues the due source once, and the task harvests it."""
     from kitabkhana.core.signals import serving_started
     from kitabkhana.tasks import scheduler
@@ -183,9 +183,7 @@ def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(setti
         first = scheduler.scheduler_thread()
         serving_started.send(sender=None)  # a second signal does not start a second thread
         assert first is not None and scheduler.scheduler_thread() is first and first.is_alive()
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not source.runs.filter(status="done").exists():
-            time.sleep(0.05)
+        wait_for(lambda: source.runs.filter(status="done").exists())
         time.sleep(0.3)  # more ticks: the source is no longer due, nothing more is queued
     finally:
         scheduler.scheduler_stop()
