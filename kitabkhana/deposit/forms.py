@@ -43,6 +43,7 @@ class PublisherProfileForm(forms.Form):
     phone = forms.CharField(label=_("Telephone"), max_length=64, required=False)
     address = forms.CharField(label=_("Address"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     city = forms.CharField(label=_("City"), max_length=128, required=False)
+    city_fa = forms.CharField(label=_("City in Persian"), max_length=128, required=False)
     country = forms.CharField(label=_("Country (ISO code)"), max_length=2, initial="IR")
 
     def service_arguments(self) -> dict:
@@ -50,14 +51,16 @@ class PublisherProfileForm(forms.Form):
         return {
             "name": d["name"], "names": {"fa": d["name_fa"]} if d["name_fa"] else {},
             "contact_person": d["contact_person"], "email": d["email"], "phone": d["phone"],
-            "address": d["address"], "city": d["city"], "country": d["country"],
+            "address": d["address"], "city": d["city"], "city_names": {"fa": d["city_fa"]} if d["city_fa"] else {},
+            "country": d["country"],
         }
 
     @staticmethod
     def initial_from(publisher) -> dict:
         return {"name": publisher.name, "name_fa": publisher.names.get("fa", ""),
                 "contact_person": publisher.contact_person, "email": publisher.email, "phone": publisher.phone,
-                "address": publisher.address, "city": publisher.city, "country": publisher.country}
+                "address": publisher.address, "city": publisher.city,
+                "city_fa": publisher.city_names.get("fa", ""), "country": publisher.country}
 
 
 class PublisherSignupForm(PublisherProfileForm):

@@ -23,6 +23,9 @@ class Publisher(models.Model):
     contact_person = models.CharField(max_length=255, blank=True)
     address = models.TextField(blank=True)
     city = models.CharField(max_length=128, blank=True)
+    # The city in other languages, keyed by language code: a Persian book's imprint and CIP block name the place
+    # of publication in Persian ("تهران"), not as it is written in the registration ("Tehran").
+    city_names = models.JSONField(default=dict, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -38,6 +41,9 @@ class Publisher(models.Model):
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.name
+
+    def city_in(self, language: str) -> str:
+        return self.city_names.get(language) or self.city
 
 
 class PublisherIsbnPrefix(models.Model):

@@ -65,7 +65,7 @@ _FRONT_MATTER_MAX_BYTES = 10 * 1024 * 1024
 REQUEST_FIELDS = ("title", "subtitle", "contributors", "edition", "series", "expected_date", "pages", "format",
                   "medium", "languages", "isbns", "summary", "contents")
 # What a publisher may change about itself after sign-up; its status and ISBN prefixes are the library's.
-PUBLISHER_FIELDS = ("name", "names", "email", "phone", "contact_person", "address", "city", "country")
+PUBLISHER_FIELDS = ("name", "names", "email", "phone", "contact_person", "address", "city", "city_names", "country")
 
 
 def _event(*, publisher: Publisher, action: str, user, request: CipRequest | None = None, message: str = "") -> None:
@@ -79,7 +79,7 @@ def _event(*, publisher: Publisher, action: str, user, request: CipRequest | Non
 def publisher_signup(
     *, name: str, username: str, password: str, email: str = "", names: dict[str, str] | None = None,
     phone: str = "", contact_person: str = "", address: str = "", city: str = "", country: str = "",
-    isbn_prefixes: list[str] | None = None,
+    isbn_prefixes: list[str] | None = None, city_names: dict[str, str] | None = None,
 ) -> Publisher:
     """A publisher and its first user; the publisher waits for staff approval before it may submit requests."""
     name = name.strip()
@@ -90,7 +90,7 @@ def publisher_signup(
         raise ValidationFailed(f"the user name {username!r} is taken; choose another")
     publisher = Publisher.objects.create(
         name=name, names=names or {}, email=email, phone=phone, contact_person=contact_person, address=address,
-        city=city, country=country.upper(),
+        city=city, city_names=city_names or {}, country=country.upper(),
     )
     for prefix in isbn_prefixes or []:
         publisher_prefix_add(publisher=publisher, prefix=prefix)
@@ -368,7 +368,8 @@ def cip_marc(request: CipRequest, *, today: dt.date | None = None) -> pymarc.Rec
         expected_date=request.expected_date, pages=request.pages, format=request.format,
         languages=request.languages, isbns=request.isbns, summary=request.summary, contents=request.contents,
         publisher_name=request.publisher.name_in("fa") if request.languages[:1] == ["per"] else request.publisher.name,
-        place=request.publisher.city, country=request.publisher.country, subjects=request.subjects,
+        place=request.publisher.city_in("fa") if request.languages[:1] == ["per"] else request.publisher.city,
+        country=request.publisher.country, subjects=request.subjects,
         classification=request.classification, classification_scheme=request.classification_scheme,
         today=today or timezone.localdate(),
     )
@@ -612,7 +613,8 @@ def deposit_receive_without_cip(
         subtitle=subtitle, contributors=contributors or [], edition=edition, series=series,
         expected_date=published_on, pages=pages, format=dimensions, languages=languages, isbns=numbers, summary="",
         contents="", publisher_name=publisher.name_in("fa") if languages[:1] == ["per"] else publisher.name,
-        place=publisher.city, country=publisher.country, subjects=[], classification="", classification_scheme="",
+        place=publisher.city_in("fa") if languages[:1] == ["per"] else publisher.city, country=publisher.country,
+        subjects=[], classification="", classification_scheme="",
         today=timezone.localdate(),
     )
     full_level_set(marc_record, pages=pages, dimensions=dimensions.strip(), published_on=published_on,

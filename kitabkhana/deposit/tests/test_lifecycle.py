@@ -51,6 +51,7 @@ def test_the_life_of_a_book_in_persian(settings, supervisor, cataloguer_nl, nati
     # A publisher signs up; a supervisor approves it.
     response = publisher_client.post("/publishers/signup/", {
         "name": "Nashr-e Cheshmeh", "name_fa": "نشر چشمه", "email": "cip@cheshmeh.example", "city": "Tehran",
+        "city_fa": "تهران",
         "country": "IR", "isbn_prefixes": "978-964-5620", "username": "cheshmeh", "password": "a-long-password-1"})
     assert response.status_code == 302
     publisher = Publisher.objects.get(name="Nashr-e Cheshmeh")
@@ -94,6 +95,8 @@ def test_the_life_of_a_book_in_persian(settings, supervisor, cataloguer_nl, nati
     block = publisher_client.get(f"/publishers/requests/{cip.pk}/cip.txt").content.decode()
     # The Persian block writes the number in Persian digits: NB-۱۴۰۵-۰۰۰۰۱.
     assert to_persian_digits(cip.nbn) in block and "سفر به سرزمین کتاب : داستان" in block and "شابک" in block
+    # The place of publication in Persian, as the publisher registered it.
+    assert "مشخصات نشر: تهران : نشر چشمه، ۱۴۰۵" in block
     assert record_marc(cip.record).leader[17] == "8"
     assert "پیش از انتشار" in reader.get(f"/records/{cip.record_id}/").content.decode()
 
