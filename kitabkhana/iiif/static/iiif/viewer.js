@@ -147,30 +147,40 @@
       event.preventDefault();
       var q = input.value.trim();
       if (!q) { return; }
-      fetch(endpoint + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
-        .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
-        .then(function (page) {
-          var hits = {};
-          results.textContent = "";
-          (page.items || []).forEach(function (annotation) {
-            var target = typeof annotation.target === "string" ? annotation.target
-              : (annotation.target.source && (annotation.target.source.id || annotation.target.source)) +
-                (annotation.target.selector && annotation.target.selector.value ? "#" + annotation.target.selector.value : "");
-            var parts = String(target).split("#xywh=");
-            var index = indexOf[parts[0]];
-            if (index === undefined) { return; }
-            if (parts[1]) {
-              (hits[parts[0]] = hits[parts[0]] || []).push(parts[1].split(",").map(Number));
-            }
-            var body = annotation.body || {};
-            var item = make("li");
-            var link = make("button", { type: "button", "class": "link", dir: "auto" },
-                            text.page + " " + (canvases[index].label ? (canvases[index].label.none || [index + 1])[0] : index + 1) +
-                            (body.value ? " — " + body.value : ""));
-            link.addEventListener("click", function () { goTo(index); });
-            item.appendChild(link);
-            results.appendChild(item);
+      var hits = {};
+      results.textContent = "";
+      // A common word in a long book fills several result pages: follow "next" up to a thousand hits.
+      function load(url, shown) {
+        return fetch(url, { credentials: "same-origin" })
+          .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
+          .then(function (page) {
+            (page.items || []).forEach(function (annotation) {
+              var target = typeof annotation.target === "string" ? annotation.target
+                : (annotation.target.source && (annotation.target.source.id || annotation.target.source)) +
+                  (annotation.target.selector && annotation.target.selector.value ? "#" + annotation.target.selector.value : "");
+              var parts = String(target).split("#xywh=");
+              var index = indexOf[parts[0]];
+              if (index === undefined) { return; }
+              if (parts[1]) {
+                (hits[parts[0]] = hits[parts[0]] || []).push(parts[1].split(",").map(Number));
+              }
+              var body = annotation.body || {};
+              var item = make("li");
+              var link = make("button", { type: "button", "class": "link", dir: "auto" },
+                              text.page + " " + (canvases[index].label ? (canvases[index].label.none || [index + 1])[0] : index + 1) +
+                              (body.value ? " — " + body.value : ""));
+              link.addEventListener("click", function () { goTo(index); });
+              item.appendChild(link);
+              results.appendChild(item);
+            });
+            shown += (page.items || []).length;
+            var next = page.next && (page.next.id || page.next);
+            if (next && shown < 1000) { return load(String(next), shown); }
+            return null;
           });
+      }
+      load(endpoint + "?q=" + encodeURIComponent(q), 0)
+        .then(function () {
           if (!results.childNodes.length) { results.appendChild(make("li", {}, text.noHits)); }
           highlight(hits);
         })
