@@ -33,6 +33,7 @@ from kitabkhana.catalogue.services.indexing import (
     index_document,
     index_missing,
     index_rebuild,
+    index_text_add,
     records_index,
     records_index_pending,
     search_backend,
@@ -334,10 +335,10 @@ def _index_batch(writer, stored: list[tuple[int, PreparedRecord]], institution_c
     clustered: set[int] = set()
     for chunk in _chunks(ids):
         clustered.update(Record.objects.filter(pk__in=chunk, cluster__isnull=False).values_list("pk", flat=True))
-    writer.upsert(
+    writer.upsert(index_text_add([
         index_document(record_id=pk, kind=p.kind, summary=p.summary, institution_codes=[institution_code])
         for pk, p in stored if pk not in clustered
-    )
+    ]))
     if clustered or also_index:
         records_index(record_ids=sorted(clustered | set(also_index)), writer=writer)
     writer.commit()
@@ -383,8 +384,13 @@ def records_store_batch(*, job: ImportJob, results: list[ReadResult], user=None)
     with transaction.atomic():
         stored = writer_.write(batch) if results else []
     if stored or writer_.also_index:
-        with search_backend().bulk() as index_writer:
-            _index_batch(index_writer, stored, job.institution.code, writer_.also_index)
+        # After the caller's transaction commits (at once when there is none): a harvest stores a page inside
+        # its own transaction, and a page that fails later must not leave its records in the index.
+        def index() -> None:
+            with search_backend().bulk() as index_writer:
+                _index_batch(index_writer, stored, job.institution.code, writer_.also_index)
+
+        transaction.on_commit(index)
     return writer_.placed
 
 

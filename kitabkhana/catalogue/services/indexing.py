@@ -29,13 +29,22 @@ def index_text_source_register(source: TextSource) -> None:
         _text_sources.append(source)
 
 
-def _extra_text(record_ids: list[int]) -> dict[int, str]:
-    extra: dict[int, str] = {}
+def index_text_add(documents: list[IndexDocument]) -> list[IndexDocument]:
+    """Add what the registered text sources say of these records to their entries' free text (in place).
+
+    Every path that writes entries goes through here (a batch import, a reindex, a cluster), so an update of a
+    record never drops the words another app gave it.
+    """
+    if not _text_sources or not documents:
+        return documents
+    ids = [d.record_id for d in documents]
+    by_id = {d.record_id: d for d in documents}
     for source in _text_sources:
-        for record_id, text in source(record_ids).items():
-            if text:
-                extra[record_id] = f"{extra[record_id]} {text}" if record_id in extra else text
-    return extra
+        for record_id, text in source(ids).items():
+            document = by_id.get(record_id)
+            if text and document is not None:
+                document.text = f"{document.text} {text}".strip()
+    return documents
 
 
 def search_backend() -> SearchBackend:
@@ -62,13 +71,10 @@ def index_document(*, record_id: int, kind: str, summary: RecordSummary, institu
     )
 
 
-def _document(record: Record, extra_text: str = "") -> IndexDocument:
+def _document(record: Record) -> IndexDocument:
     summary = summarise(iso2709_to_record(bytes(record.marc)), record.flavour)
     codes = sorted({record.institution.code, *(h.institution.code for h in record.holdings.all())})
-    document = index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
-    if extra_text:
-        document.text = f"{document.text} {extra_text}".strip()
-    return document
+    return index_document(record_id=record.pk, kind=record.kind, summary=summary, institution_codes=codes)
 
 
 def _cluster_document(primary: IndexDocument, others: list[IndexDocument]) -> IndexDocument:
@@ -100,23 +106,24 @@ def _index_changes(records: list[Record]) -> tuple[list[IndexDocument], set[int]
     docs: list[IndexDocument] = []
     remove: set[int] = set()
     clustered: dict[int, list[Record]] = {}
-    extra = _extra_text([r.pk for r in records if r.cluster_id is None]) if _text_sources else {}
     for record in records:
         if record.cluster_id is None:
-            docs.append(_document(record, extra.get(record.pk, "")))
+            docs.append(_document(record))
         else:
             clustered.setdefault(record.cluster_id, []).append(record)
+    index_text_add(docs)
     if clustered:
         primaries = cluster_primary_ids(clustered)
         members = _records_query().filter(cluster_id__in=list(clustered), deleted_at__isnull=True)
         by_cluster: dict[int, list[Record]] = {}
         for member in members:
             by_cluster.setdefault(member.cluster_id, []).append(member)
-        member_extra = _extra_text([m.pk for group in by_cluster.values() for m in group]) if _text_sources else {}
+        member_docs_of = {cluster_id: index_text_add([_document(m) for m in group])
+                          for cluster_id, group in by_cluster.items()}
         for cluster_id, group in by_cluster.items():
             primary_id = primaries[cluster_id]
             remove.update(m.pk for m in group if m.pk != primary_id)
-            member_docs = {m.pk: _document(m, member_extra.get(m.pk, "")) for m in group}
+            member_docs = {d.record_id: d for d in member_docs_of[cluster_id]}
             primary = member_docs.pop(primary_id)
             docs.append(_cluster_document(primary, list(member_docs.values())) if member_docs else primary)
     return docs, remove

@@ -102,3 +102,25 @@ def test_a_digitized_book_is_found_in_the_catalogue_by_the_words_inside_it(
         from kitabkhana.digitization.services.lines import item_stage_move
         item_stage_move(item=item, stage=DigitalItem.Stage.QA, user=None, reason="page order wrong")
     assert f"/records/{record.pk}/" not in reader.get("/search/", {"q": "صبا"}).content.decode()
+
+
+def test_reimporting_a_digitized_record_keeps_the_words_inside_it_in_the_index(
+        tmp_path, page_scan, django_capture_on_commit_callbacks):
+    from kitabkhana.catalogue.services.importing import marc_file_import
+    from kitabkhana.iiif.tests.books import DEMO
+
+    record = persian_record()
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    page_scan(folder / "1.tif", PERSIAN_TEXT, width=1600, height=2260, dpi=300)
+    call_command("digitization", "project", "add", "books", "--name", "Books", "--institution", "NL",
+                 stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("digitization", "ingest", str(folder), "--record", str(record.pk), "--project", "books",
+                     "--access", "open", "--publish", "--ocr", stdout=io.StringIO(), stderr=io.StringIO())
+    reader = Client()
+    assert f"/records/{record.pk}/" in reader.get("/search/", {"q": "صبا"}).content.decode()
+    # The same file again (an updated copy from the cataloguer's system): the batch path re-indexes the record.
+    job = marc_file_import(path=DEMO / "lc-convspec-880-fixtures.xml", match="replace")
+    assert job.status == "done"
+    assert f"/records/{record.pk}/" in reader.get("/search/", {"q": "صبا"}).content.decode()
