@@ -6,6 +6,7 @@ environment variable read here, so nothing else calls ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ class Environment:
     smtp_tls: bool = True
     mail_from: str = "Kitabkhana <noreply@localhost>"
     trusted_proxy: str = ""
+    reading_room_networks: tuple[str, ...] = ()
 
 
 def read_environment(environ: dict[str, str] | None = None) -> Environment:
@@ -65,4 +67,18 @@ def read_environment(environ: dict[str, str] | None = None) -> Environment:
         mail_from=env.get("KITABKHANA_MAIL_FROM", "Kitabkhana <noreply@localhost>"),
         # The reverse proxy's address: its X-Forwarded-For becomes the reader's address (reading rooms).
         trusted_proxy=env.get("KITABKHANA_TRUSTED_PROXY", ""),
+        reading_room_networks=_networks(env.get("KITABKHANA_READING_ROOM_NETWORKS", "")),
     )
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    """Reading-room address blocks, comma-separated CIDR; a mistyped one stops the start, naming it."""
+    networks = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as exc:
+            raise ValueError(f"KITABKHANA_READING_ROOM_NETWORKS: {part!r} is not an address block ({exc})") from None
+    return tuple(networks)

@@ -136,6 +136,8 @@ KITABKHANA = {
     "UNION_MATCHING": ENV.union_matching,
     # Pre-publication cataloguing and legal deposit (docs/deposit.md).
     "TRUSTED_PROXY": ENV.trusted_proxy,
+    # Addresses of the reading rooms (on-site access to deposited files and digitized books).
+    "READING_ROOM_NETWORKS": list(ENV.reading_room_networks),
     "NBN_PREFIX": "NB",
     "CIP_FRONT_MATTER_MAX_BYTES": 10 * 1024 * 1024,
     # Pages per PDF download of a digitized item (docs/iiif.md).

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from kitabkhana.accounts.models import Institution, Role, StaffProfile
 from kitabkhana.core.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 
 def institution_get(*, code: str) -> Institution:
@@ -54,6 +57,6 @@ def in_reading_room(ip: str | None) -> bool:
         try:
             if address in ipaddress.ip_network(network, strict=False):
                 return True
-        except ValueError:
-            continue
+        except ValueError:  # set in settings by hand; the environment variable is checked at start
+            log.warning("READING_ROOM_NETWORKS: %r is not an address block", network)
     return False

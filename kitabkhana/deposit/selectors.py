@@ -91,7 +91,9 @@ def cip_queue(*, user, mine: bool = False) -> QuerySet[CipRequest]:
         return CipRequest.objects.none()
     queue = CipRequest.objects.filter(institution=institution).select_related("publisher", "assigned_to")
     if mine:
-        return queue.filter(assigned_to=user).exclude(status=CipRequest.Status.APPROVED)
+        # Work still to do: approved and deposited titles have left the cataloguer's hands.
+        return queue.filter(assigned_to=user).exclude(
+            status__in=(CipRequest.Status.APPROVED, CipRequest.Status.DEPOSITED))
     return queue.filter(status__in=QUEUE_STATUSES)
 
 

@@ -56,6 +56,7 @@ from kitabkhana.deposit.selectors import (
     isbn_prefix_normalise,
     publisher_of,
 )
+from kitabkhana.scripts.calendars import to_persian_digits
 
 log = logging.getLogger(__name__)
 _ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -762,13 +763,12 @@ def electronic_deposit_read_log(*, deposit: ElectronicDeposit, user, ip: str | N
 
 # --- claims -------------------------------------------------------------------------------------------------
 
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def _claim_date(day: dt.date, language: str) -> str:
     """Persian letters carry the Solar Hijri date in Persian digits, English ones the Gregorian date."""
     if language == "fa":
-        return jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d").translate(_PERSIAN_DIGITS)
+        return to_persian_digits(jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d"))
     return f"{day:%d %B %Y}"
 
 

@@ -145,3 +145,13 @@ def test_further_copies_of_a_title_deposited_without_cip(client, cataloguer_nl, 
     with pytest.raises(ValidationFailed, match="was not deposited without CIP"):
         services.deposit_receive_further(record_id=999999, copies=[{"barcode": "X", "institution": "NL"}],
                                          user=cataloguer_nl)
+
+
+def test_my_queue_holds_the_work_still_to_do(publisher, publisher_user, cataloguer_nl, national, request_fields):
+    from kitabkhana.deposit.selectors import cip_queue
+
+    cip = approved_request(publisher, publisher_user, cataloguer_nl, request_fields)
+    assert cip not in cip_queue(user=cataloguer_nl, mine=True)
+    services.deposit_receive(request=cip, copies=[{"barcode": "NL-9", "institution": national.code}], pages=300,
+                             dimensions="24 cm", published_on=dt.date(2026, 6, 1), user=cataloguer_nl)
+    assert not cip_queue(user=cataloguer_nl, mine=True).exists()
