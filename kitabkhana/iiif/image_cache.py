@@ -10,6 +10,7 @@ refreshes) down to 80% of it. Reads never decide access: the view checks the rea
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -20,6 +21,8 @@ from django.conf import settings
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _lock = threading.Lock()
 _state: dict[str, int | None] = {"total": None}
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -89,8 +92,9 @@ def cache_put(key: str, fmt: str, data: bytes) -> None:
         partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.{time.monotonic_ns()}")
         partial.write_bytes(data)
         partial.replace(path)
-    except OSError:
-        return  # a full or read-only disk costs speed, not answers
+    except OSError as exc:  # a full or read-only disk costs speed, not answers; say so
+        log.warning("IIIF derivative cache: cannot write %s: %s", path, exc)
+        return
     with _lock:
         if _state["total"] is not None:
             _state["total"] += len(data)

@@ -72,11 +72,17 @@ def _method_refused() -> HttpResponse:
 
 # Renders at once per process: a large output (a rotated or upscaled page encoded as webp or gif) holds a
 # few hundred MB while it is encoded, so a burst of them waits here instead of exhausting memory.
-_render_slots = threading.BoundedSemaphore(int(settings.KITABKHANA.get("IIIF_RENDER_CONCURRENCY", 2)))
+# Made on first use, so the setting is read from the settings the server runs with, not at import.
+_render_slots: threading.BoundedSemaphore | None = None
+_render_slots_lock = threading.Lock()
 
 
 @contextmanager
 def _render_slot():
+    global _render_slots
+    with _render_slots_lock:
+        if _render_slots is None:
+            _render_slots = threading.BoundedSemaphore(int(settings.KITABKHANA.get("IIIF_RENDER_CONCURRENCY", 2)))
     with _render_slots:
         yield
 

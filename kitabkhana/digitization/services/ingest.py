@@ -17,6 +17,7 @@ one (``iv``) is labelled ``iv``; every other file is numbered 1, 2, 3 … in ord
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,8 @@ _ROMAN = re.compile(r"(?:^|[_\-.\s])(x{0,3}(?:ix|iv|v?i{0,3}))$", re.IGNORECASE)
 _HEIGHT_CM = re.compile(r"(\d+(?:[.,]\d+)?)\s*cm", re.IGNORECASE)
 # Existing pages are moved out of the way while a folder is renumbered (Page.order is unique per item).
 _ASIDE = 1_000_000
+
+log = logging.getLogger(__name__)
 
 
 class _NoProgress:
@@ -141,6 +144,8 @@ def _page_height_cm(item: DigitalItem) -> float | None:
     try:
         marc = record_marc(item.record)
     except Exception:  # a record that cannot be parsed gives no height; QA falls back to pixel counts
+        log.warning("record %s of item %s could not be read for its page height", item.record_id, item.pk,
+                    exc_info=True)
         return None
     for f in marc.get_fields("300"):
         for value in f.get_subfields("c"):

@@ -45,7 +45,7 @@ REASON_REQUIRED = {(stage, Stage.REJECTED) for stage in MOVES} | {(Stage.PUBLISH
 # MARC language codes (with their ISO 639-2/T and 639-3 twins) of books read right to left: Persian, Arabic,
 # Urdu, Pashto, Kurdish (Sorani) and Uyghur. Kurdish as a whole ("kur") is also written in Latin script, so
 # it counts only through its title's script.
-RTL_LANGUAGES = frozenset({"per", "fas", "ara", "urd", "pus", "pbt", "pbu", "ckb", "uig"})
+RTL_LANGUAGES = frozenset({"per", "fas", "ara", "urd", "pus", "pbt", "pbu", "ckb", "uig", "heb", "yid", "syr"})
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _ARABIC_LETTER = re.compile("[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
