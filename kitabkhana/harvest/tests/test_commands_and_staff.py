@@ -191,3 +191,14 @@ def test_the_scheduler_thread_started_with_the_server_harvests_due_sources(setti
     assert source.runs.filter(status="done").count() == 1
     assert TaskRun.objects.filter(name="harvest.run").count() == 1
     assert Record.objects.filter(institution=partner).count() == 2
+
+
+def test_harvest_due_skips_a_source_the_scheduler_is_harvesting_and_does_the_others(slsp_provider):
+    partner = institution_create(code="SLSP", name="SLSP", kind="partner")
+    harvest_source_create(code="busy", base_url=slsp_provider.url, institution=partner, every_hours=24)
+    harvest_source_create(code="free", base_url=slsp_provider.url, institution=partner, every_hours=24)
+    TaskRun.objects.create(name="harvest.run", arguments={"source": "busy", "resume": "auto"})
+    out, err = io.StringIO(), io.StringIO()
+    call_command("harvest", "--due", "--json", "--no-progress", stdout=out, stderr=err)
+    runs = json.loads(out.getvalue())["runs"]
+    assert [r["status"] for r in runs] == ["done"] and "busy: already being harvested; skipped" in err.getvalue()

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from kitabkhana.core.errors import NotFound, ValidationFailed
 from kitabkhana.harvest.models import HarvestRun, HarvestSource
-from kitabkhana.harvest.selectors import harvest_source_get, harvest_sources_due
+from kitabkhana.harvest.selectors import harvest_source_get, harvest_sources_due, harvest_task_pending
 from kitabkhana.harvest.services import harvest_run
 
 
@@ -42,7 +42,13 @@ class Command(BaseCommand):
         if options["due"] == bool(source):
             raise CommandError("give either a SOURCE or --due")
         if options["due"]:
-            summaries = [self._harvest(s, **{**options, "resume": "auto"}) for s in harvest_sources_due()]
+            summaries = []
+            for due in harvest_sources_due():
+                # One being harvested already (the server's scheduler) is the scheduler's; the others go on.
+                if harvest_task_pending(source=due):
+                    self.stderr.write(f"{due.code}: already being harvested; skipped")
+                    continue
+                summaries.append(self._harvest(due, **{**options, "resume": "auto"}))
             if options["json"]:
                 self.stdout.write(json.dumps({"runs": summaries}, ensure_ascii=False))
             if any(s["status"] != HarvestRun.Status.DONE for s in summaries):
